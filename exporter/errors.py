@@ -1,0 +1,33 @@
+"""The project's exception hierarchy: one base, one class per kind of failure."""
+
+from __future__ import annotations
+
+from exporter.models import PollError
+
+
+class StatusprobeError(Exception):
+    """Base of every error statusprobe raises on purpose."""
+
+
+class ConfigError(StatusprobeError):
+    """A configuration that cannot be used; `errors` holds (path, message) pairs."""
+
+    def __init__(self, errors: list[tuple[str, str]]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{p}: {m}" if p else m for p, m in errors))
+
+    def lines(self) -> list[str]:
+        return [f"{p}: {m}" if p else m for p, m in self.errors]
+
+
+class ParseError(StatusprobeError):
+    """A status-page payload that does not have the platform's shape."""
+
+
+class PollFailed(StatusprobeError):
+    """A status-page poll failed; `reason` is the counted label value."""
+
+    def __init__(self, reason: PollError, detail: str) -> None:
+        self.reason = reason
+        self.detail = detail
+        super().__init__(f"{reason.value}: {detail}")

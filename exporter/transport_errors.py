@@ -1,0 +1,43 @@
+"""Map an httpx transport failure onto the label values probes and polls share."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+from collections.abc import Iterator
+from typing import Literal
+
+import httpx
+
+TransportFailure = Literal["timeout", "dns_error", "tls_error", "connect_error"]
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def classify_transport_error(exc: BaseException) -> TransportFailure:
+    """timeout, dns_error, tls_error or connect_error for an httpx/asyncio failure.
+
+    httpx wraps the socket-level error; its cause chain tells the kind:
+    `socket.gaierror` is name resolution, `ssl.SSLError` is the handshake or
+    certificate. Anything else on the way to a response is a connect error.
+    """
+    for link in _chain(exc):
+        if isinstance(link, httpx.TimeoutException | TimeoutError):
+            return "timeout"
+        if isinstance(link, socket.gaierror):
+            return "dns_error"
+        if isinstance(link, ssl.SSLError | ssl.CertificateError):
+            return "tls_error"
+    text = str(exc)
+    if "Name or service not known" in text or "nodename nor servname" in text:
+        return "dns_error"
+    if "CERTIFICATE_VERIFY_FAILED" in text or "SSL" in text:
+        return "tls_error"
+    return "connect_error"
