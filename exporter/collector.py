@@ -1,0 +1,129 @@
+"""The custom collector: one immutable state snapshot -> metric families.
+
+`collect()` never awaits, sleeps or does I/O. Mirrored state (indicator,
+components, incidents) is rebuilt from the snapshot at every scrape, so a
+component that disappears upstream disappears from /metrics too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from urllib.parse import urlsplit
+
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+
+from exporter import metrics as m
+from exporter.models import ComponentStatus, Impact, Indicator
+from exporter.state import OUTCOMES, POLL_ERRORS, HistogramData, PageState, ProbeState, State
+
+
+def _family(spec: m.Metric, labels: Iterable[str] | None = None) -> Metric:
+    names = list(spec.labels if labels is None else labels)
+    if spec.type == "counter":
+        return CounterMetricFamily(spec.name, spec.help, labels=names)
+    if spec.type == "histogram":
+        return HistogramMetricFamily(spec.name, spec.help, labels=names)
+    return GaugeMetricFamily(spec.name, spec.help, labels=names)
+
+
+def _trim(value: str) -> str:
+    return value if len(value) <= m.MAX_LABEL_LENGTH else value[: m.MAX_LABEL_LENGTH - 1] + "…"
+
+
+def target_host(url: str) -> str:
+    """Host (and port) only: never a path, query string or credentials."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    return f"{host}:{parts.port}" if parts.port else host
+
+
+class StatusprobeCollector(Collector):
+    def __init__(self, state: State) -> None:
+        self._state = state
+
+    def describe(self) -> list[Metric]:
+        return [_family(spec) for spec in m.COLLECTED]
+
+    def collect(self) -> Iterator[Metric]:
+        snap = self._state.snapshot()
+        pages = sorted(snap.pages.items())
+        probes = sorted(snap.probes.items())
+        yield from _page_families(pages)
+        yield from _probe_families(probes)
+
+
+def _page_families(pages: list[tuple[str, PageState]]) -> Iterator[Metric]:
+    up, info = _family(m.PAGE_UP), _family(m.PAGE_INFO)
+    indicator, components = _family(m.PAGE_INDICATOR), _family(m.COMPONENT_STATUS)
+    incidents, incident_info = _family(m.INCIDENTS_OPEN), _family(m.INCIDENT_INFO)
+    updated, last_success = _family(m.PAGE_UPDATED), _family(m.PAGE_LAST_SUCCESS)
+    errors = _family(m.PAGE_POLL_ERRORS)
+    for name, page in pages:
+        up.add_metric([name], 1.0 if page.up else 0.0)
+        info.add_metric([name, page.config.provider, page.config.url], 1.0)
+        for reason in POLL_ERRORS:
+            errors.add_metric([name, reason.value], float(page.error_count(reason)))
+        if page.last_success is not None:
+            last_success.add_metric([name], page.last_success)
+        snapshot = page.snapshot
+        if snapshot is None:
+            continue
+        for state in Indicator:
+            indicator.add_metric([name, state.value], float(snapshot.indicator is state))
+        seen: set[tuple[str, str]] = set()
+        for comp in snapshot.components:
+            key = (_trim(comp.name), _trim(comp.group))
+            if key in seen:  # duplicate names would make the scrape invalid
+                continue
+            seen.add(key)
+            for status in ComponentStatus:
+                components.add_metric([name, *key, status.value], float(comp.status is status))
+        for impact in Impact:
+            count = sum(1 for i in snapshot.incidents if i.impact is impact)
+            incidents.add_metric([name, impact.value], float(count))
+        for inc in snapshot.incidents[: m.MAX_INCIDENT_INFO_PER_PAGE]:
+            labels = [name, _trim(inc.id), _trim(inc.name), inc.impact.value, _trim(inc.status)]
+            incident_info.add_metric(labels, 1.0)
+        if snapshot.updated_at is not None:
+            updated.add_metric([name], snapshot.updated_at)
+    yield from (up, info, indicator, components, incidents, incident_info)
+    yield from (updated, last_success, errors)
+
+
+def _add_histogram(family: Metric, labels: list[str], data: HistogramData) -> None:
+    assert isinstance(family, HistogramMetricFamily)
+    family.add_metric(labels, data.cumulative(), sum_value=data.sum)
+
+
+def _probe_families(probes: list[tuple[str, ProbeState]]) -> Iterator[Metric]:
+    results, success = _family(m.PROBE_RESULTS), _family(m.PROBE_SUCCESS)
+    duration, phase, ttft = _family(m.PROBE_DURATION), _family(m.PROBE_PHASE), _family(m.PROBE_TTFT)
+    status, info = _family(m.PROBE_STATUS_CODE), _family(m.PROBE_INFO)
+    last_run, tls_expiry = _family(m.PROBE_LAST_RUN), _family(m.PROBE_TLS_EXPIRY)
+    for name, probe in probes:
+        cfg = probe.config
+        labels = [name, cfg.type, target_host(cfg.url), cfg.page or "", cfg.component or ""]
+        info.add_metric(labels, 1.0)
+        for outcome in OUTCOMES:
+            results.add_metric([name, outcome.value], float(probe.outcome_count(outcome)))
+        if probe.ttft.count:
+            _add_histogram(ttft, [name], probe.ttft)
+        last = probe.last
+        if last is None:
+            continue
+        _add_histogram(duration, [name], probe.duration)
+        success.add_metric([name], 1.0 if last.success else 0.0)
+        status.add_metric([name], float(last.status_code))
+        for phase_name, seconds in last.phases:
+            phase.add_metric([name, phase_name], seconds)
+        if probe.last_run is not None:
+            last_run.add_metric([name], probe.last_run)
+        if last.tls_not_after is not None:
+            tls_expiry.add_metric([name], last.tls_not_after)
+    yield from (results, success, duration, phase, ttft, status, info, last_run, tls_expiry)
