@@ -1,0 +1,137 @@
+"""The scheduler on a real event loop with instrumented jobs (short intervals)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import Counter
+
+from prometheus_client import CollectorRegistry
+
+from exporter.config import Config, parse_config
+from exporter.metrics import ExporterMetrics
+from exporter.scheduler import Item, Scheduler
+
+
+def _config(n_probes: int, interval: str = "100ms", concurrency: int = 64) -> Config:
+    return parse_config(
+        {
+            "scheduler": {"max_concurrency": concurrency},
+            "probes": [
+                {"name": f"p{i}", "type": "http", "url": "http://127.0.0.1:9", "interval": interval}
+                for i in range(n_probes)
+            ],
+        }
+    )
+
+
+class Recorder:
+    """A job that records runs and concurrency, and sleeps `work` seconds."""
+
+    def __init__(self, work: float = 0.0) -> None:
+        self.work = work
+        self.runs: Counter[str] = Counter()
+        self.active: Counter[str] = Counter()
+        self.max_active_per_item = 0
+        self.max_active_total = 0
+
+    async def __call__(self, item: Item) -> None:
+        self.active[item.name] += 1
+        self.max_active_per_item = max(self.max_active_per_item, self.active[item.name])
+        self.max_active_total = max(self.max_active_total, sum(self.active.values()))
+        try:
+            await asyncio.sleep(self.work)
+            self.runs[item.name] += 1
+        finally:
+            self.active[item.name] -= 1
+
+
+def _scheduler(job: Recorder) -> tuple[Scheduler, ExporterMetrics, CollectorRegistry]:
+    registry = CollectorRegistry()
+    metrics = ExporterMetrics(registry)
+    return Scheduler({"probe": job}, metrics, rng=random.Random(7)), metrics, registry
+
+
+async def test_ready_after_every_item_ran_once() -> None:
+    job = Recorder(work=0.05)
+    scheduler, _, _ = _scheduler(job)
+    scheduler.apply(_config(5, interval="10s"))
+    assert not scheduler.ready.is_set()
+    await asyncio.wait_for(scheduler.ready.wait(), timeout=5)
+    assert set(job.runs) == {f"p{i}" for i in range(5)}
+    await scheduler.stop()
+
+
+async def test_an_empty_config_is_ready_at_once() -> None:
+    scheduler, _, _ = _scheduler(Recorder())
+    scheduler.apply(_config(0))
+    assert scheduler.ready.is_set()
+    await scheduler.stop()
+
+
+async def test_the_global_concurrency_limit_holds() -> None:
+    job = Recorder(work=0.05)
+    scheduler, _, _ = _scheduler(job)
+    scheduler.apply(_config(10, interval="10s", concurrency=3))
+    await asyncio.wait_for(scheduler.ready.wait(), timeout=5)
+    await scheduler.stop()
+    assert job.max_active_total == 3
+
+
+async def test_an_item_never_overlaps_itself_and_overruns_are_counted() -> None:
+    job = Recorder(work=0.35)  # each run takes 3.5 intervals
+    scheduler, _, registry = _scheduler(job)
+    scheduler.apply(_config(1, interval="100ms"))
+    await asyncio.sleep(1.2)
+    await scheduler.stop()
+    assert job.max_active_per_item == 1
+    assert job.runs["p0"] >= 2
+    skipped = registry.get_sample_value("statusprobe_scheduler_skipped_runs_total", {"kind": "probe"})
+    assert skipped is not None and skipped >= 2
+
+
+async def test_runs_keep_their_interval() -> None:
+    job = Recorder()
+    scheduler, _, registry = _scheduler(job)
+    scheduler.apply(_config(1, interval="100ms"))
+    await asyncio.sleep(1.0)
+    await scheduler.stop()
+    # First run at once, the second after 0.5..1.5 intervals, then every 100 ms: 8..11 runs.
+    assert 7 <= job.runs["p0"] <= 12
+    lag_count = registry.get_sample_value("statusprobe_scheduler_lag_seconds_count", {"kind": "probe"})
+    assert lag_count == job.runs["p0"]
+
+
+async def test_apply_keeps_unchanged_items_and_restarts_changed_ones() -> None:
+    scheduler, _, _ = _scheduler(Recorder())
+    scheduler.apply(_config(3, interval="10s"))
+    before = {key.name: r.task for key, r in scheduler._running.items()}
+    changed = parse_config(
+        {
+            "probes": [
+                {"name": "p0", "type": "http", "url": "http://127.0.0.1:9", "interval": "10s"},
+                {"name": "p1", "type": "http", "url": "http://127.0.0.1:9", "interval": "20s"},
+            ]
+        }
+    )
+    scheduler.apply(changed)
+    after = {key.name: r.task for key, r in scheduler._running.items()}
+    await asyncio.sleep(0)
+    assert after["p0"] is before["p0"]
+    assert after["p1"] is not before["p1"] and before["p1"].cancelled()
+    assert "p2" not in after and before["p2"].cancelled()
+    await scheduler.stop()
+
+
+async def test_a_failing_job_does_not_stop_its_loop() -> None:
+    calls = Counter[str]()
+
+    async def broken(item: Item) -> None:
+        calls[item.name] += 1
+        raise RuntimeError("bug")
+
+    scheduler = Scheduler({"probe": broken}, ExporterMetrics(CollectorRegistry()))
+    scheduler.apply(_config(1, interval="50ms"))
+    await asyncio.sleep(0.4)
+    await scheduler.stop()
+    assert calls["p0"] >= 3
