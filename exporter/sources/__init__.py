@@ -1,0 +1,31 @@
+"""Status-page sources: one module per platform, behind the `SOURCES` registry.
+
+To add a platform, write one module here with
+
+- a pure `parse(payload: object) -> PageSnapshot` that raises `ParseError` for a payload
+  without the platform's shape (no I/O, never mutates the payload), and
+- `async def fetch(client, page) -> PageSnapshot` that gets the payload with
+  `fetch.get_json` (deadline, size cap, one `PollFailed` reason per failure) and turns a
+  `ParseError` into `PollFailed(PollError.INVALID_PAYLOAD, ...)`,
+
+then register `fetch` in `SOURCES` under the provider name the config accepts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import httpx
+
+from exporter.config import StatusPageConfig
+from exporter.models import PageSnapshot
+from exporter.sources import statuspage
+
+Fetcher = Callable[[httpx.AsyncClient, StatusPageConfig], Awaitable[PageSnapshot]]
+
+SOURCES: dict[str, Fetcher] = {"statuspage": statuspage.fetch}
+
+
+async def poll(client: httpx.AsyncClient, page: StatusPageConfig) -> PageSnapshot:
+    """Poll `page` with its provider's source; failures raise `PollFailed`."""
+    return await SOURCES[page.provider](client, page)
