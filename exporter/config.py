@@ -10,6 +10,7 @@ the file. The field reference for users is docs/configuration.md.
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -41,6 +42,7 @@ HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an RFC 9110 token
 _HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
+_LIST_SECTIONS = ("status_pages", "probes", "slos")
 _SENSITIVE_HEADER = re.compile(r"authorization|api[-_]?key|token|secret|cookie|password", re.I)
 
 
@@ -266,11 +268,22 @@ class HttpProbeConfig(_Model):
         return value
 
     def secret_values(self) -> list[str]:
-        """Every secret this probe holds, so logging can redact them."""
-        secrets = [*self.headers.values(), self.bearer_token, self.bearer_token_file]
-        if self.basic_auth is not None:
-            secrets += [self.basic_auth.password, self.basic_auth.password_file]
-        return [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]
+        """Every secret this probe holds, in every form it may travel, for log redaction.
+
+        Header values count when the header's name looks sensitive (Authorization,
+        x-api-key, ...): redacting `application/json` everywhere would help nobody.
+        """
+        values = [
+            v.get_secret_value() for k, v in self.headers.items() if _SENSITIVE_HEADER.search(k)
+        ]
+        values += [v.split(" ", 1)[1] for v in values if " " in v]  # "Bearer <token>"
+        for secret in (self.bearer_token, self.bearer_token_file):
+            if secret is not None:
+                values.append(secret.get_secret_value())
+        if self.basic_auth is not None and self.basic_auth.password_value():
+            pair = f"{self.basic_auth.username}:{self.basic_auth.password_value()}"
+            values += [self.basic_auth.password_value(), base64.b64encode(pair.encode()).decode()]
+        return [v for v in values if v]
 
 
 ProbeConfig = Annotated[HttpProbeConfig, Field(discriminator="type")]
@@ -346,6 +359,8 @@ def parse_config(raw: object, base_dir: str | Path | None = None) -> Config:
         raise ConfigError([("", "the config is empty")])
     if not isinstance(raw, dict):
         raise ConfigError([("", "the config must be a mapping of sections")])
+    # A section whose entries are all commented out is empty, as in Prometheus.
+    raw = {k: [] if v is None and k in _LIST_SECTIONS else v for k, v in raw.items()}
     errors: list[tuple[str, str]] = []
     config: Config | None = None
     try:
