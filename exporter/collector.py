@@ -7,7 +7,7 @@ component that disappears upstream disappears from /metrics too.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 from prometheus_client.core import (
@@ -23,13 +23,19 @@ from exporter.models import ComponentStatus, Impact, Indicator
 from exporter.state import OUTCOMES, POLL_ERRORS, HistogramData, PageState, ProbeState, State
 
 
-def _family(spec: m.Metric, labels: Iterable[str] | None = None) -> Metric:
-    names = list(spec.labels if labels is None else labels)
-    if spec.type == "counter":
-        return CounterMetricFamily(spec.name, spec.help, labels=names)
-    if spec.type == "histogram":
-        return HistogramMetricFamily(spec.name, spec.help, labels=names)
-    return GaugeMetricFamily(spec.name, spec.help, labels=names)
+def _gauge(spec: m.Metric) -> GaugeMetricFamily:
+    return GaugeMetricFamily(spec.name, spec.help, labels=spec.labels)
+
+
+def _counter(spec: m.Metric) -> CounterMetricFamily:
+    return CounterMetricFamily(spec.name, spec.help, labels=spec.labels)
+
+
+def _histogram(spec: m.Metric) -> HistogramMetricFamily:
+    return HistogramMetricFamily(spec.name, spec.help, labels=spec.labels)
+
+
+_FAMILY = {"gauge": _gauge, "counter": _counter, "histogram": _histogram}
 
 
 def _trim(value: str) -> str:
@@ -48,7 +54,7 @@ class StatusprobeCollector(Collector):
         self._state = state
 
     def describe(self) -> list[Metric]:
-        return [_family(spec) for spec in m.COLLECTED]
+        return [_FAMILY[spec.type](spec) for spec in m.COLLECTED]
 
     def collect(self) -> Iterator[Metric]:
         snap = self._state.snapshot()
@@ -59,11 +65,11 @@ class StatusprobeCollector(Collector):
 
 
 def _page_families(pages: list[tuple[str, PageState]]) -> Iterator[Metric]:
-    up, info = _family(m.PAGE_UP), _family(m.PAGE_INFO)
-    indicator, components = _family(m.PAGE_INDICATOR), _family(m.COMPONENT_STATUS)
-    incidents, incident_info = _family(m.INCIDENTS_OPEN), _family(m.INCIDENT_INFO)
-    updated, last_success = _family(m.PAGE_UPDATED), _family(m.PAGE_LAST_SUCCESS)
-    errors = _family(m.PAGE_POLL_ERRORS)
+    up, info = _gauge(m.PAGE_UP), _gauge(m.PAGE_INFO)
+    indicator, components = _gauge(m.PAGE_INDICATOR), _gauge(m.COMPONENT_STATUS)
+    incidents, incident_info = _gauge(m.INCIDENTS_OPEN), _gauge(m.INCIDENT_INFO)
+    updated, last_success = _gauge(m.PAGE_UPDATED), _gauge(m.PAGE_LAST_SUCCESS)
+    errors = _counter(m.PAGE_POLL_ERRORS)
     for name, page in pages:
         up.add_metric([name], 1.0 if page.up else 0.0)
         info.add_metric([name, page.config.provider, page.config.url], 1.0)
@@ -96,16 +102,15 @@ def _page_families(pages: list[tuple[str, PageState]]) -> Iterator[Metric]:
     yield from (updated, last_success, errors)
 
 
-def _add_histogram(family: Metric, labels: list[str], data: HistogramData) -> None:
-    assert isinstance(family, HistogramMetricFamily)
+def _add_histogram(family: HistogramMetricFamily, labels: list[str], data: HistogramData) -> None:
     family.add_metric(labels, data.cumulative(), sum_value=data.sum)
 
 
 def _probe_families(probes: list[tuple[str, ProbeState]]) -> Iterator[Metric]:
-    results, success = _family(m.PROBE_RESULTS), _family(m.PROBE_SUCCESS)
-    duration, phase, ttft = _family(m.PROBE_DURATION), _family(m.PROBE_PHASE), _family(m.PROBE_TTFT)
-    status, info = _family(m.PROBE_STATUS_CODE), _family(m.PROBE_INFO)
-    last_run, tls_expiry = _family(m.PROBE_LAST_RUN), _family(m.PROBE_TLS_EXPIRY)
+    results, success = _counter(m.PROBE_RESULTS), _gauge(m.PROBE_SUCCESS)
+    duration, ttft = _histogram(m.PROBE_DURATION), _histogram(m.PROBE_TTFT)
+    phase, status, info = _gauge(m.PROBE_PHASE), _gauge(m.PROBE_STATUS_CODE), _gauge(m.PROBE_INFO)
+    last_run, tls_expiry = _gauge(m.PROBE_LAST_RUN), _gauge(m.PROBE_TLS_EXPIRY)
     for name, probe in probes:
         cfg = probe.config
         labels = [name, cfg.type, target_host(cfg.url), cfg.page or "", cfg.component or ""]

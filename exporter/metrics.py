@@ -26,7 +26,9 @@ def _m(name: str, type_: str, help_: str, *labels: str) -> Metric:
 
 
 # --- status pages (rendered by the collector from state) -------------------
-PAGE_UP = _m("page_up", "gauge", "1 if the last poll of the status page was fetched and parsed.", "page")
+PAGE_UP = _m(
+    "page_up", "gauge", "1 if the last poll of the status page was fetched and parsed.", "page"
+)
 PAGE_INFO = _m("page_info", "gauge", "Status page metadata; always 1.", "page", "provider", "url")
 PAGE_INDICATOR = _m(
     "page_indicator",
@@ -45,7 +47,11 @@ COMPONENT_STATUS = _m(
     "status",
 )
 INCIDENTS_OPEN = _m(
-    "incidents_open", "gauge", "Unresolved incidents on the status page by impact.", "page", "impact"
+    "incidents_open",
+    "gauge",
+    "Unresolved incidents on the status page by impact.",
+    "page",
+    "impact",
 )
 INCIDENT_INFO = _m(
     "incident_info",
@@ -74,13 +80,9 @@ PAGE_POLL_ERRORS = _m(
 )
 
 # --- probes (rendered by the collector from state) -------------------------
-PROBE_RESULTS = _m(
-    "probe_results", "counter", "Probe runs by outcome.", "probe", "outcome"
-)
+PROBE_RESULTS = _m("probe_results", "counter", "Probe runs by outcome.", "probe", "outcome")
 PROBE_SUCCESS = _m("probe_success", "gauge", "1 if the last probe run succeeded.", "probe")
-PROBE_DURATION = _m(
-    "probe_duration_seconds", "histogram", "Duration of whole probe runs.", "probe"
-)
+PROBE_DURATION = _m("probe_duration_seconds", "histogram", "Duration of whole probe runs.", "probe")
 PROBE_PHASE = _m(
     "probe_phase_seconds",
     "gauge",

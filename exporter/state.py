@@ -74,8 +74,9 @@ class ProbeState:
     last_failure: ProbeResult | None = None
     last_failure_at: float | None = None
     outcomes: tuple[int, ...] = (0,) * len(OUTCOMES)  # aligned with OUTCOMES
-    duration: HistogramData = HistogramData.empty(DURATION_BUCKETS)
-    ttft: HistogramData = HistogramData.empty(TTFT_BUCKETS)
+    # HistogramData is frozen, so one shared empty default is safe.
+    duration: HistogramData = HistogramData.empty(DURATION_BUCKETS)  # noqa: RUF009
+    ttft: HistogramData = HistogramData.empty(TTFT_BUCKETS)  # noqa: RUF009
 
     def outcome_count(self, outcome: Outcome) -> int:
         return self.outcomes[OUTCOMES.index(outcome)]
@@ -113,7 +114,9 @@ class State:
             for name, cfg in probes.items()
         }
 
-    def record_page_success(self, name: str, snapshot: PageSnapshot, now: float | None = None) -> None:
+    def record_page_success(
+        self, name: str, snapshot: PageSnapshot, now: float | None = None
+    ) -> None:
         current = self._pages.get(name)
         if current is None:  # removed by a reload while the poll was running
             return
@@ -155,5 +158,10 @@ class State:
             ttft=current.ttft if result.ttft is None else current.ttft.observe(result.ttft),
         )
 
+    def page(self, name: str) -> PageState | None:
+        return self._pages.get(name)
+
     def snapshot(self) -> StateSnapshot:
-        return StateSnapshot(MappingProxyType(dict(self._pages)), MappingProxyType(dict(self._probes)))
+        return StateSnapshot(
+            MappingProxyType(dict(self._pages)), MappingProxyType(dict(self._probes))
+        )

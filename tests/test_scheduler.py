@@ -86,7 +86,9 @@ async def test_an_item_never_overlaps_itself_and_overruns_are_counted() -> None:
     await scheduler.stop()
     assert job.max_active_per_item == 1
     assert job.runs["p0"] >= 2
-    skipped = registry.get_sample_value("statusprobe_scheduler_skipped_runs_total", {"kind": "probe"})
+    skipped = registry.get_sample_value(
+        "statusprobe_scheduler_skipped_runs_total", {"kind": "probe"}
+    )
     assert skipped is not None and skipped >= 2
 
 
@@ -98,7 +100,9 @@ async def test_runs_keep_their_interval() -> None:
     await scheduler.stop()
     # First run at once, the second after 0.5..1.5 intervals, then every 100 ms: 8..11 runs.
     assert 7 <= job.runs["p0"] <= 12
-    lag_count = registry.get_sample_value("statusprobe_scheduler_lag_seconds_count", {"kind": "probe"})
+    lag_count = registry.get_sample_value(
+        "statusprobe_scheduler_lag_seconds_count", {"kind": "probe"}
+    )
     assert lag_count == job.runs["p0"]
 
 
