@@ -1,0 +1,86 @@
+"""The aiohttp application: routes, and the runtime's lifecycle in `cleanup_ctx`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiohttp import web
+from prometheus_client.exposition import choose_encoder
+
+from exporter import landing
+from exporter.errors import ConfigError
+from exporter.runtime import Runtime
+from exporter.status_api import status_document
+
+RUNTIME = web.AppKey("runtime", Runtime)
+
+
+def create_app(runtime: Runtime) -> web.Application:
+    app = web.Application()
+    app[RUNTIME] = runtime
+    app.cleanup_ctx.append(_runtime_lifecycle)
+    app.router.add_get("/", _landing)
+    app.router.add_get("/metrics", _metrics)
+    app.router.add_get("/api/v1/status", _status)
+    app.router.add_get("/-/healthy", _healthy)
+    app.router.add_get("/-/ready", _ready)
+    app.router.add_post("/-/reload", _reload)
+    app.router.add_put("/-/reload", _reload)
+    return app
+
+
+async def _runtime_lifecycle(app: web.Application) -> AsyncIterator[None]:
+    runtime = app[RUNTIME]
+    await runtime.start()
+    yield
+    await runtime.stop()
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    registry = request.app[RUNTIME].registry
+    encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
+    # Rendering thousands of series takes milliseconds; keep it off the event
+    # loop so probe timings are not skewed. The collector reads a snapshot.
+    body = await asyncio.to_thread(encoder, registry)
+    response = web.Response(body=body, headers={"Content-Type": content_type})
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        response.enable_compression(web.ContentCoding.gzip)
+    return response
+
+
+def _document(request: web.Request) -> dict[str, Any]:
+    runtime = request.app[RUNTIME]
+    return status_document(
+        runtime.state.snapshot(), ready=runtime.ready, reload_error=runtime.last_reload_error
+    )
+
+
+async def _status(request: web.Request) -> web.Response:
+    return web.json_response(_document(request))
+
+
+async def _landing(request: web.Request) -> web.Response:
+    return web.Response(text=landing.render(_document(request)), content_type="text/html")
+
+
+async def _healthy(request: web.Request) -> web.Response:
+    return web.Response(text="Healthy.\n")
+
+
+async def _ready(request: web.Request) -> web.Response:
+    if request.app[RUNTIME].ready:
+        return web.Response(text="Ready.\n")
+    return web.Response(
+        status=503, text="Not ready: the first round of polls and probes is running.\n"
+    )
+
+
+async def _reload(request: web.Request) -> web.Response:
+    try:
+        request.app[RUNTIME].reload()
+    except ConfigError as exc:
+        text = "failed to reload config:\n" + "\n".join(exc.lines()) + "\n"
+        return web.Response(status=500, text=text)
+    return web.Response(text="Config reloaded.\n")

@@ -1,0 +1,139 @@
+"""One exporter process: the config in force, the state, the scheduler, reloads.
+
+The HTTP layer (app.py) and the CLI drive a `Runtime`; it owns the shared
+polling client and turns every poll and probe into a state update.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+import time
+from pathlib import Path
+
+import httpx
+from prometheus_client import CollectorRegistry, PlatformCollector, ProcessCollector
+
+from exporter import __version__
+from exporter.collector import StatusprobeCollector
+from exporter.config import Config, HttpProbeConfig, StatusPageConfig, load_config
+from exporter.errors import ConfigError, PollFailed
+from exporter.logs import redactor
+from exporter.metrics import ExporterMetrics
+from exporter.probes import run_probe
+from exporter.scheduler import Item, Scheduler
+from exporter.sources import poll
+from exporter.state import State
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = f"statusprobe/{__version__}"
+
+
+def new_poll_client() -> httpx.AsyncClient:
+    """The one pooled client every status-page poll shares."""
+    return httpx.AsyncClient(
+        headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+        follow_redirects=True,
+        max_redirects=5,
+        timeout=10.0,
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+    )
+
+
+class Runtime:
+    def __init__(self, config: Config, config_path: Path | None) -> None:
+        self.config = config
+        self.config_path = config_path
+        self.state = State()
+        self.registry = CollectorRegistry()
+        self.metrics = ExporterMetrics(self.registry)
+        self.metrics.build_info.labels(__version__, platform.python_version()).set(1)
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        self.registry.register(StatusprobeCollector(self.state))
+        self.last_reload_error = ""
+        self._client: httpx.AsyncClient | None = None
+        self.scheduler: Scheduler | None = None
+        self._config_loaded(config)
+
+    async def start(self) -> None:
+        self._client = new_poll_client()
+        self.scheduler = Scheduler(
+            {"page": self._poll_page, "probe": self._run_probe}, self.metrics
+        )
+        self.scheduler.apply(self.config)
+
+    async def stop(self) -> None:
+        if self.scheduler is not None:
+            await self.scheduler.stop()
+        if self._client is not None:
+            await self._client.aclose()
+
+    @property
+    def ready(self) -> bool:
+        return self.scheduler is not None and self.scheduler.ready.is_set()
+
+    def reload(self) -> None:
+        """Load the config file again; on error keep the old config and raise ConfigError."""
+        if self.config_path is None:
+            log.info("reload requested; running the embedded default config, nothing to reload")
+            self._config_loaded(self.config)
+            return
+        try:
+            config = load_config(self.config_path)
+        except ConfigError as exc:
+            self.metrics.reload_successful.set(0)
+            self.last_reload_error = str(exc)
+            log.error("reload failed, keeping the previous config: %s", exc)
+            raise
+        self.config = config
+        self._config_loaded(config)
+        if self.scheduler is not None:
+            self.scheduler.apply(config)
+        log.info(
+            "config reloaded: %d status pages, %d probes",
+            len(config.status_pages),
+            len(config.probes),
+        )
+
+    def _config_loaded(self, config: Config) -> None:
+        redactor.set_secrets(config.secret_values())
+        self.state.apply_config(config)
+        self.metrics.reload_successful.set(1)
+        self.metrics.reload_success_time.set(time.time())
+        self.last_reload_error = ""
+
+    async def _poll_page(self, item: Item) -> None:
+        assert isinstance(item, StatusPageConfig)
+        assert self._client is not None
+        before = self.state.page(item.name)
+        try:
+            snapshot = await poll(self._client, item)
+        except PollFailed as exc:
+            self.state.record_page_failure(item.name, exc.reason, exc.detail)
+            # Warn when a page goes down; while it stays down, repeat only at debug.
+            still_down = before is not None and before.polled and not before.up
+            log.log(
+                logging.DEBUG if still_down else logging.WARNING,
+                "status page %s: poll failed: %s",
+                item.name,
+                exc,
+            )
+            return
+        self.state.record_page_success(item.name, snapshot)
+        if before is not None and before.polled and not before.up:
+            log.info("status page %s: polling again", item.name)
+
+    async def _run_probe(self, item: Item) -> None:
+        assert isinstance(item, HttpProbeConfig)
+        result = await run_probe(item)
+        self.state.record_probe(item.name, result)
+        log.debug(
+            "probe %s: %s status=%d in %.3fs %s",
+            item.name,
+            result.outcome.value,
+            result.status_code,
+            result.duration,
+            result.detail,
+        )

@@ -1,0 +1,75 @@
+"""The JSON status document (`/api/v1/status`), also the source of the landing page.
+
+It shows what the metrics cannot: the last error text of each page, the
+provider's request id of each probe's last failure (for support tickets).
+It never contains a secret: probe configs are summarised, never dumped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from exporter import __version__
+from exporter.collector import target_host
+from exporter.models import ProbeResult
+from exporter.state import OUTCOMES, PageState, ProbeState, StateSnapshot
+
+
+def _page(name: str, page: PageState) -> dict[str, Any]:
+    snap = page.snapshot
+    return {
+        "name": name,
+        "provider": page.config.provider,
+        "url": page.config.url,
+        "up": page.up,
+        "polled": page.polled,
+        "last_success": page.last_success,
+        "last_error": page.last_error,
+        "indicator": snap.indicator.value if snap else None,
+        "description": snap.description if snap else None,
+        "components": [
+            {"name": c.name, "group": c.group, "status": c.status.value}
+            for c in (snap.components if snap else ())
+        ],
+        "incidents": [
+            {"id": i.id, "name": i.name, "impact": i.impact.value, "status": i.status}
+            for i in (snap.incidents if snap else ())
+        ],
+    }
+
+
+def _result(result: ProbeResult | None, at: float | None) -> dict[str, Any] | None:
+    if result is None:
+        return None
+    return {
+        "outcome": result.outcome.value,
+        "status_code": result.status_code,
+        "duration_seconds": round(result.duration, 6),
+        "detail": result.detail,
+        "request_id": result.request_id,
+        "at": at,
+    }
+
+
+def _probe(name: str, probe: ProbeState) -> dict[str, Any]:
+    cfg = probe.config
+    return {
+        "name": name,
+        "type": cfg.type,
+        "target": target_host(cfg.url),
+        "page": cfg.page,
+        "component": cfg.component,
+        "last": _result(probe.last, probe.last_run),
+        "last_failure": _result(probe.last_failure, probe.last_failure_at),
+        "outcomes": {o.value: n for o, n in zip(OUTCOMES, probe.outcomes, strict=True) if n},
+    }
+
+
+def status_document(snapshot: StateSnapshot, *, ready: bool, reload_error: str) -> dict[str, Any]:
+    return {
+        "version": __version__,
+        "ready": ready,
+        "config": {"last_reload_successful": not reload_error, "last_reload_error": reload_error},
+        "status_pages": [_page(n, p) for n, p in sorted(snapshot.pages.items())],
+        "probes": [_probe(n, p) for n, p in sorted(snapshot.probes.items())],
+    }

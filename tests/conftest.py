@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp.test_utils import TestServer
+
+from tests.upstream import Upstream
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--snapshot-update",
+        action="store_true",
+        help="rewrite the golden files under tests/golden instead of comparing",
+    )
+
+
+@pytest.fixture
+def snapshot_update(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--snapshot-update"))
+
+
+@pytest.fixture
+async def upstream() -> AsyncIterator[tuple[Upstream, str]]:
+    """A simulated status page + API on loopback; yields (controller, base URL)."""
+    sim = Upstream()
+    server = TestServer(sim.app(), host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield sim, str(server.make_url("")).rstrip("/")
+    finally:
+        sim.hold.set()
+        await server.close()
