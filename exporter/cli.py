@@ -1,0 +1,179 @@
+"""Command line: `statusprobe run | check-config | once`, Prometheus-style flags."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from aiohttp import web
+
+from exporter import __version__, once
+from exporter.app import create_app
+from exporter.config import (
+    Config,
+    literal_secret_warnings,
+    load_config,
+    load_default_config,
+    read_raw,
+)
+from exporter.errors import ConfigError
+from exporter.logs import setup_logging
+from exporter.runtime import Runtime
+
+DEFAULT_PORT = 10077  # above the exhausted 9100-9999 exporter range
+DEFAULT_LISTEN = f":{DEFAULT_PORT}"
+
+log = logging.getLogger("statusprobe")
+
+
+def parse_listen_address(value: str) -> tuple[str | None, int]:
+    """`:10077`, `127.0.0.1:10077`, `[::1]:10077` -> (host or None for all, port)."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"invalid listen address {value!r}: use HOST:PORT or :PORT"
+        )
+    host = host.strip("[]")
+    return (host or None), int(port)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="statusprobe",
+        description="Prometheus exporter: what an upstream's status page says, "
+        "next to what your synthetic probes see.",
+    )
+    parser.add_argument("--version", action="version", version=f"statusprobe {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the exporter")
+    run.add_argument(
+        "--config.file",
+        dest="config_file",
+        type=Path,
+        help="configuration file (default: the embedded default, which watches "
+        "well-known AI-provider and developer-platform status pages)",
+    )
+    run.add_argument(
+        "--web.listen-address",
+        dest="listen",
+        type=parse_listen_address,
+        default=parse_listen_address(DEFAULT_LISTEN),
+        help=f"address to serve metrics and the web pages on (default {DEFAULT_LISTEN})",
+    )
+    check = sub.add_parser("check-config", help="validate a configuration file and exit")
+    check.add_argument("--config.file", dest="config_file", type=Path, required=True)
+    once = sub.add_parser("once", help="poll every page and run every probe once, print a table")
+    once.add_argument("--config.file", dest="config_file", type=Path)
+    for command in (run, check, once):
+        command.add_argument(
+            "--log.level",
+            dest="log_level",
+            default="info",
+            choices=["debug", "info", "warn", "error"],
+        )
+        command.add_argument(
+            "--log.format", dest="log_format", default="text", choices=["text", "json"]
+        )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    setup_logging("warning" if args.log_level == "warn" else args.log_level, args.log_format)
+    if args.command == "check-config":
+        return _check_config(args.config_file)
+    try:
+        config = load_config(args.config_file) if args.config_file else load_default_config()
+    except ConfigError as exc:
+        _print_errors(args.config_file, exc)
+        return 1
+    if args.command == "once":
+        return _once(config)
+    return _run(config, args.config_file, args.listen)
+
+
+def _print_errors(path: Path | None, exc: ConfigError) -> None:
+    print(f"{path or 'embedded default config'}: {len(exc.errors)} error(s)", file=sys.stderr)
+    for line in exc.lines():
+        print(f"  {line}", file=sys.stderr)
+
+
+def _check_config(path: Path) -> int:
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        _print_errors(path, exc)
+        return 1
+    for warning in literal_secret_warnings(read_raw(path)):
+        print(f"warning: {warning}", file=sys.stderr)
+    print(
+        f"{path}: OK ({len(config.status_pages)} status pages, {len(config.probes)} probes, "
+        f"{len(config.slos)} SLOs)"
+    )
+    return 0
+
+
+def _once(config: Config) -> int:
+    pages, probes = asyncio.run(once.run_once(config))
+    print(once.render(config, pages, probes))
+    return 0
+
+
+def _run(config: Config, path: Path | None, listen: tuple[str | None, int]) -> int:
+    try:
+        asyncio.run(serve(config, path, *listen))
+    except OSError as exc:
+        log.error("cannot listen on %s:%d: %s", listen[0] or "*", listen[1], exc.strerror)
+        return 1
+    return 0
+
+
+async def serve(config: Config, path: Path | None, host: str | None, port: int) -> None:
+    """Serve until SIGTERM or SIGINT; SIGHUP reloads the config file.
+
+    The port is bound before any poll or probe starts, so a busy port fails fast
+    without having touched an upstream.
+    """
+    sock = _listen(host, port)
+    runtime = Runtime(config, path)
+    runner = web.AppRunner(create_app(runtime), access_log=None)
+    await runner.setup()
+    try:
+        await web.SockSite(runner, sock).start()
+        log.info(
+            "statusprobe %s listening on %s:%d (%s)",
+            __version__,
+            host or "*",
+            port,
+            path or "embedded default config",
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+        loop.add_signal_handler(signal.SIGINT, stop.set)
+        loop.add_signal_handler(signal.SIGHUP, _reload, runtime)
+        await stop.wait()
+        log.info("shutting down")
+    finally:
+        await runner.cleanup()
+
+
+def _listen(host: str | None, port: int) -> socket.socket:
+    """A listening socket; all interfaces (IPv6 and IPv4) when host is None."""
+    if host is None and socket.has_dualstack_ipv6():
+        return socket.create_server(("", port), family=socket.AF_INET6, dualstack_ipv6=True)
+    family = socket.AF_INET6 if host and ":" in host else socket.AF_INET
+    return socket.create_server((host or "", port), family=family, reuse_port=False)
+
+
+def _reload(runtime: Runtime) -> None:
+    with contextlib.suppress(ConfigError):  # logged and kept as a metric by reload()
+        runtime.reload()
