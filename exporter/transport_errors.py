@@ -26,7 +26,14 @@ def classify_transport_error(exc: BaseException) -> TransportFailure:
 
     httpx wraps the socket-level error; its cause chain tells the kind:
     `socket.gaierror` is name resolution, `ssl.SSLError` is the handshake or
-    certificate. Anything else on the way to a response is a connect error.
+    certificate (expired, unknown CA, wrong host, a plain-HTTP server behind an
+    https:// URL). Anything else on the way to a response is a connect error,
+    including a TLS server behind an http:// URL (it hangs up on the request).
+
+    Only exception types are read, never message text: httpx and httpcore
+    always chain the original error (`raise ... from exc`), and messages can
+    quote what the server sent (h11's "illegal status line: bytearray(b'...')"),
+    so a server answering garbage that mentions "SSL" must not be a tls_error.
     """
     for link in _chain(exc):
         if isinstance(link, httpx.TimeoutException | TimeoutError):
@@ -35,9 +42,4 @@ def classify_transport_error(exc: BaseException) -> TransportFailure:
             return "dns_error"
         if isinstance(link, ssl.SSLError | ssl.CertificateError):
             return "tls_error"
-    text = str(exc)
-    if "Name or service not known" in text or "nodename nor servname" in text:
-        return "dns_error"
-    if "CERTIFICATE_VERIFY_FAILED" in text or "SSL" in text:
-        return "tls_error"
     return "connect_error"
