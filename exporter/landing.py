@@ -43,9 +43,12 @@ def _probe_rows(probes: list[dict[str, Any]]) -> str:
         last = p["last"] or {}
         outcome = last.get("outcome", "not run yet")
         took = f"{last['duration_seconds'] * 1000:.0f} ms" if last else ""
+        official = p["official"]  # None when the probe maps to no page
+        official_cls = "" if official is None else _cls(official == "operational")
         rows.append(
             f"<tr><td>{escape(p['name'])}</td><td>{escape(p['type'])}</td>"
             f"<td>{escape(p['target'])}</td>"
+            f"<td class='{official_cls}'>{escape(official or '-')}</td>"
             f"<td class='{_cls(outcome == 'success' if last else None)}'>{escape(outcome)}</td>"
             f"<td>{last.get('status_code', '')}</td><td>{took}</td>"
             f"<td>{escape(last.get('detail', ''))}</td></tr>"
@@ -64,6 +67,7 @@ def render(document: dict[str, Any]) -> str:
         "<th>Indicator</th><th>Open incidents</th><th>Polling</th></tr>"
         f"{_page_rows(document['status_pages'])}</table>"
         "<h2>Probes: what you see</h2><table><tr><th>Probe</th><th>Type</th><th>Target</th>"
-        "<th>Last outcome</th><th>Status</th><th>Took</th><th>Detail</th></tr>"
+        "<th>Official status</th><th>Last outcome</th><th>Status</th><th>Took</th>"
+        "<th>Detail</th></tr>"
         f"{_probe_rows(document['probes'])}</table></body></html>"
     )

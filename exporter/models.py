@@ -105,6 +105,15 @@ class PageSnapshot:
     # was mapped to its documented fallback.
     unknown_values: tuple[str, ...] = ()
 
+    def official_status(self, component: str | None) -> str:
+        """What the page says about `component` (or, for None, the whole page)."""
+        if component is None:
+            return f"page {self.indicator.value}"
+        for comp in self.components:
+            if comp.name == component:
+                return comp.status.value
+        return f"component {component!r} not on page"
+
 
 @dataclass(frozen=True, slots=True)
 class ProbeResult:

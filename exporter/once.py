@@ -57,12 +57,7 @@ def _official(probe: HttpProbeConfig, pages: dict[str, PageOutcome]) -> str:
     outcome = pages.get(probe.page)
     if not isinstance(outcome, PageSnapshot):
         return "unknown (page not polled)"
-    if probe.component is None:
-        return f"page {outcome.indicator.value}"
-    for comp in outcome.components:
-        if comp.name == probe.component:
-            return comp.status.value
-    return f"component {probe.component!r} not on page"
+    return outcome.official_status(probe.component)
 
 
 def render(config: Config, pages: list[PageOutcome], probes: list[ProbeResult]) -> str:

@@ -7,6 +7,7 @@ It never contains a secret: probe configs are summarised, never dumped.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from exporter import __version__
@@ -51,7 +52,17 @@ def _result(result: ProbeResult | None, at: float | None) -> dict[str, Any] | No
     }
 
 
-def _probe(name: str, probe: ProbeState) -> dict[str, Any]:
+def _official(probe: ProbeState, pages: Mapping[str, PageState]) -> str | None:
+    """What the mapped page says about what this probe measures; None when unmapped."""
+    if probe.config.page is None:
+        return None
+    page = pages.get(probe.config.page)
+    if page is None or page.snapshot is None:
+        return "unknown (page not polled)"
+    return page.snapshot.official_status(probe.config.component)
+
+
+def _probe(name: str, probe: ProbeState, pages: Mapping[str, PageState]) -> dict[str, Any]:
     cfg = probe.config
     return {
         "name": name,
@@ -59,6 +70,7 @@ def _probe(name: str, probe: ProbeState) -> dict[str, Any]:
         "target": target_host(cfg.url),
         "page": cfg.page,
         "component": cfg.component,
+        "official": _official(probe, pages),
         "last": _result(probe.last, probe.last_run),
         "last_failure": _result(probe.last_failure, probe.last_failure_at),
         "outcomes": {o.value: n for o, n in zip(OUTCOMES, probe.outcomes, strict=True) if n},
@@ -71,5 +83,5 @@ def status_document(snapshot: StateSnapshot, *, ready: bool, reload_error: str) 
         "ready": ready,
         "config": {"last_reload_successful": not reload_error, "last_reload_error": reload_error},
         "status_pages": [_page(n, p) for n, p in sorted(snapshot.pages.items())],
-        "probes": [_probe(n, p) for n, p in sorted(snapshot.probes.items())],
+        "probes": [_probe(n, p, snapshot.pages) for n, p in sorted(snapshot.probes.items())],
     }

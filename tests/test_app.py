@@ -234,6 +234,7 @@ async def test_status_api_and_landing_page_show_pages_and_probes(
     assert doc["status_pages"][0]["name"] == "acme"
     assert doc["status_pages"][0]["indicator"] == "none"
     assert doc["probes"][0]["last"]["outcome"] == "success"
+    assert doc["probes"][0]["official"] == "operational"
     assert doc["probes"][0]["target"].startswith("127.0.0.1:")  # host only, no path or query
     page = await (await client.get("/")).text()
     assert "acme-api" in page and "/metrics" in page and "<table>" in page
