@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import trustme
 from aiohttp import web
@@ -560,6 +561,99 @@ async def test_secrets_echoed_by_the_server_are_redacted_from_the_result(
     assert servers.seen[0]["Authorization"] == f"Bearer {PLANTED}"
     assert result.request_id == "Bearer <redacted>"
     assert PLANTED not in repr(result)
+
+
+def _redirecting_to(target: str) -> Handler:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        raise web.HTTPFound(target)
+
+    return handler
+
+
+SECRET_HEADERS = {
+    "X-Api-Key": f"{PLANTED}-header",
+    "X-Tenant": "acme-internal",
+    "Accept": "application/json",
+}
+
+
+@pytest.mark.parametrize("auth", ["bearer", "basic"])
+@pytest.mark.parametrize("differs", ["port", "host"])
+async def test_cross_origin_redirect_drops_credentials_and_headers(
+    servers: Servers, auth: str, differs: str
+) -> None:
+    if differs == "port":  # A redirects to B, another server on 127.0.0.1
+        url = await servers.http(_redirecting_to(await servers.http(respond(200, "landed"))))
+    else:  # same port, another host: A redirects to itself under the name localhost
+
+        async def handler(request: web.Request) -> web.StreamResponse:
+            if request.host.startswith("127.0.0.1"):
+                raise web.HTTPFound(f"http://localhost:{request.url.port}/landed")
+            return web.Response(text="landed")
+
+        url = await servers.http(handler)
+    credentials: dict[str, Any] = (
+        {"bearer_token": PLANTED}
+        if auth == "bearer"
+        else {"basic_auth": {"username": "alice", "password": PLANTED}}
+    )
+    config = probe(url, headers=SECRET_HEADERS, expect={"body_contains": "landed"}, **credentials)
+    result = await http_probe.run(config)
+    assert result.outcome is Outcome.SUCCESS, result.detail
+
+    first, redirected = servers.seen[-2:]
+    # A, the configured origin, got everything, so this test can fail.
+    assert first["X-Api-Key"] == f"{PLANTED}-header"
+    assert first["X-Tenant"] == "acme-internal"
+    assert "Authorization" in first
+    # B, another origin, got none of it; headers that authorize nothing stay.
+    assert "Authorization" not in redirected
+    assert "X-Api-Key" not in redirected
+    assert "X-Tenant" not in redirected
+    assert PLANTED not in repr(redirected)
+    assert redirected["Accept"] == "application/json"
+    assert redirected["User-Agent"] == f"statusprobe/{__version__}"
+
+
+async def test_same_origin_redirect_keeps_credentials_and_headers(servers: Servers) -> None:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        if request.path == "/probe":
+            raise web.HTTPFound("/final")
+        return web.Response(text="landed")
+
+    url = await servers.http(handler)
+    config = probe(url, headers=SECRET_HEADERS, bearer_token=PLANTED)
+    result = await http_probe.run(config)
+    assert result.outcome is Outcome.SUCCESS, result.detail
+    assert len(servers.seen) == 2
+    for seen in servers.seen:
+        assert seen["X-Api-Key"] == f"{PLANTED}-header"
+        assert seen["X-Tenant"] == "acme-internal"
+        assert seen["Authorization"] == f"Bearer {PLANTED}"
+
+
+@pytest.mark.parametrize(
+    ("target", "kept"),
+    [
+        ("https://api.example.test/v1/x", True),  # same origin, another path
+        ("https://api.example.test:443/", True),  # the default port, spelled out
+        ("https://API.example.test/", True),  # hosts compare case-insensitively
+        ("http://api.example.test/", False),  # the scheme differs
+        ("https://api.example.test:8443/", False),  # the port differs
+        ("https://other.example.test/", False),  # the host differs
+    ],
+)
+async def test_credential_guard_compares_origins(target: str, kept: bool) -> None:
+    # http -> https of one host (ports 80 and 443) cannot be served on loopback
+    # without privileges; httpx keeps Authorization there, the guard does not.
+    config = probe("https://api.example.test/health", headers=SECRET_HEADERS, bearer_token=PLANTED)
+    guard = http_probe._credential_guard(config)
+    request = httpx.Request("GET", target, headers=http_probe._headers(config))
+    await guard(request)
+    assert ("X-Api-Key" in request.headers) is kept
+    assert ("X-Tenant" in request.headers) is kept
+    assert ("Authorization" in request.headers) is kept
+    assert request.headers["Accept"] == "application/json"
 
 
 # --- the registry and its backstop --------------------------------------------------

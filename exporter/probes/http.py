@@ -16,6 +16,13 @@
 A phase that did not happen is omitted. The `detail` of a result never holds
 header values, tokens, the URL (query string, userinfo) or the response body.
 
+Credentials stay with the configured origin: when a redirect leads to another
+origin (scheme, host or port differ from the configured URL's), that request
+carries neither `Authorization` (bearer token, basic auth) nor the configured
+`headers`, except the few that describe the request rather than authorize it
+(`_CROSS_ORIGIN_SAFE`). httpx itself only drops `Authorization`, and keeps it
+on an http -> https upgrade of the same host.
+
 The client ignores proxy and .netrc settings from the environment
 (`trust_env=False`): a probe measures the direct path from this vantage point.
 """
@@ -32,6 +39,7 @@ import re
 import socket
 import ssl
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +64,14 @@ USER_AGENT = f"statusprobe/{__version__}"
 _REQUEST_ID_HEADERS = ("request-id", "x-request-id")
 _MAX_REQUEST_ID = 128
 _MIN_REDACTED_SECRET = 4  # shorter "secrets" would shred every detail
+# Configured headers a cross-origin redirect may still carry: the Fetch standard's
+# CORS-safelisted request headers, plus User-Agent. They say what the request is and
+# what it accepts (a 307/308 resends the body, which still needs its Content-Type);
+# none of them authorizes anything. Every other configured header is dropped.
+_CROSS_ORIGIN_SAFE = frozenset(
+    {"accept", "accept-language", "content-language", "content-type", "user-agent"}
+)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 _STEPS = {
     "connect_tcp": "connecting",
     "start_tls": "in the TLS handshake",
@@ -243,7 +259,38 @@ def _client(config: HttpProbeConfig, context: ssl.SSLContext) -> httpx.AsyncClie
         follow_redirects=config.follow_redirects,
         auth=auth,
         trust_env=False,  # no proxies or .netrc from the environment: measure the direct path
+        event_hooks={"request": [_credential_guard(config)]},
     )
+
+
+def _credential_guard(config: HttpProbeConfig) -> Callable[[httpx.Request], Awaitable[None]]:
+    """A request hook that keeps credentials from leaving the configured origin.
+
+    httpx runs request hooks on every request it sends, redirects included, after
+    it has built the redirected request (copying the previous request's headers,
+    minus `Authorization` when the origin changes, except on an http -> https
+    upgrade of the same host). A hook is the smallest correct seam: the request
+    is still ours to edit, and redirect handling (limits, method rewriting, the
+    trace extension) stays httpx's. A header once dropped stays dropped, since
+    each redirect copies the previous request's headers.
+    """
+    origin = _origin(httpx.URL(config.url))
+    dropped = {"authorization"} | {
+        name.lower() for name in config.headers if name.lower() not in _CROSS_ORIGIN_SAFE
+    }
+
+    async def guard(request: httpx.Request) -> None:
+        if _origin(request.url) != origin:
+            for name in dropped:
+                request.headers.pop(name, None)
+
+    return guard
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    """(scheme, host, port), the port made explicit: http://h/ is http://h:80/."""
+    port = url.port if url.port is not None else _DEFAULT_PORTS.get(url.scheme)
+    return url.scheme, url.host, port
 
 
 def _headers(config: HttpProbeConfig) -> httpx.Headers:
