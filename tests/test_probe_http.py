@@ -283,6 +283,26 @@ async def test_body_is_capped_for_matching(servers: Servers) -> None:
     assert tail.outcome is Outcome.UNEXPECTED_RESPONSE  # beyond the cap: not kept
 
 
+async def test_body_regex_sees_only_the_first_64_kib(servers: Servers) -> None:
+    window = http_probe.MAX_REGEX_BYTES
+    assert window == 64 * 1024
+    inside = "a" * (window - len("NEEDLE")) + "NEEDLE" + "b" * 100
+    beyond = "a" * window + "NEEDLE"
+    inside_url = await servers.http(respond(200, inside))
+    beyond_url = await servers.http(respond(200, beyond))
+
+    found = await http_probe.run(probe(inside_url, expect={"body_regex": "NEEDLE"}))
+    assert found.outcome is Outcome.SUCCESS, found.detail  # ends exactly at the edge
+    missed = await http_probe.run(probe(beyond_url, expect={"body_regex": "NEEDLE"}))
+    assert missed.outcome is Outcome.UNEXPECTED_RESPONSE
+    assert "does not match expect.body_regex" in missed.detail
+    # body_contains still searches the whole kept body.
+    contains = await http_probe.run(probe(beyond_url, expect={"body_contains": "NEEDLE"}))
+    assert contains.outcome is Outcome.SUCCESS, contains.detail
+    both = {"body_contains": "NEEDLE", "body_regex": "^a+$"}  # `$`: the window's end
+    assert (await http_probe.run(probe(beyond_url, expect=both))).outcome is Outcome.SUCCESS
+
+
 # --- timeouts ---------------------------------------------------------------------
 
 

@@ -16,6 +16,13 @@
 A phase that did not happen is omitted. The `detail` of a result never holds
 header values, tokens, the URL (query string, userinfo) or the response body.
 
+Body expectations: `expect.body_contains` is looked for in the whole kept body
+(up to `MAX_BODY_BYTES`, 1 MiB); `expect.body_regex` only sees its first
+`MAX_REGEX_BYTES` (64 KiB). Matching runs on the event loop, and a regex's cost
+grows with the text it scans (far worse than linearly when it backtracks), so
+the window is kept small; an end anchor such as `$` then means the end of
+that window, not of the body.
+
 Credentials stay with the configured origin: when a redirect leads to another
 origin (scheme, host or port differ from the configured URL's), that request
 carries neither `Authorization` (bearer token, basic auth) nor the configured
@@ -60,6 +67,7 @@ from exporter.probes.outcome import (
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1 << 20  # kept for matching; reading stops there
+MAX_REGEX_BYTES = 64 * 1024  # the head of the kept body that expect.body_regex sees
 USER_AGENT = f"statusprobe/{__version__}"
 _REQUEST_ID_HEADERS = ("request-id", "x-request-id")
 _MAX_REQUEST_ID = 128
@@ -364,11 +372,13 @@ def _body_problem(expect: Expect, body: bytes, encoding: str) -> str:
     """Which body expectation failed, without quoting the body; "" when none."""
     if expect.body_contains is None and expect.body_regex is None:
         return ""
-    text = _decode(body, encoding)
-    if expect.body_contains is not None and expect.body_contains not in text:
+    if expect.body_contains is not None and expect.body_contains not in _decode(body, encoding):
         return "body does not contain expect.body_contains"
-    if expect.body_regex is not None and re.search(expect.body_regex, text) is None:
-        return "body does not match expect.body_regex"
+    if expect.body_regex is not None:
+        # A multi-byte character cut at the window's edge decodes to U+FFFD: harmless.
+        head = _decode(body[:MAX_REGEX_BYTES], encoding)
+        if re.search(expect.body_regex, head) is None:
+            return "body does not match expect.body_regex"
     return ""
 
 
