@@ -25,9 +25,14 @@ class ParseError(StatusprobeError):
 
 
 class PollFailed(StatusprobeError):
-    """A status-page poll failed; `reason` is the counted label value."""
+    """A status-page poll failed; `reason` is the counted label value.
 
-    def __init__(self, reason: PollError, detail: str) -> None:
+    `retry_after` is the delay in seconds the server asked for (`Retry-After` on a 429 or
+    503), None when it named none; the scheduler waits at least that long (bounded).
+    """
+
+    def __init__(self, reason: PollError, detail: str, *, retry_after: float | None = None) -> None:
         self.reason = reason
         self.detail = detail
+        self.retry_after = retry_after
         super().__init__(f"{reason.value}: {detail}")

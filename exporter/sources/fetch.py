@@ -6,23 +6,38 @@ the request headers: they end up in logs and on the status page.
 
 Politeness: a total deadline covers the whole exchange, body included, so a server that
 drips bytes forever cannot hold a poll slot; the body is streamed and abandoned once it
-passes `max_bytes` (counted after content decoding, so a compressed bomb stops early too).
-Conditional requests (ETag) and Retry-After belong in `_download` / `_check_status`.
+passes `max_bytes`. Content decoding is ours (`decoding.BoundedDecoder`, gzip and deflate
+only), not httpx's: zlib is asked for 64 KiB at a time, so a small gzip bomb that would
+expand to gigabytes ends as TOO_LARGE after holding about `max_bytes` in memory.
+
+A 429 or 503 carries the server's `Retry-After` (seconds) on the `PollFailed`; the
+scheduler waits at least that long before the page's next poll (`backoff.backoff_delay`).
+Conditional requests (ETag, Last-Modified) live in the client's transport
+(`revalidate.RevalidatingTransport`): a 304 reaches this module as the stored 200.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 import httpx
 
 from exporter.errors import PollFailed
 from exporter.models import PollError
+from exporter.sources.backoff import parse_retry_after
+from exporter.sources.decoding import (
+    ACCEPT_ENCODING,
+    BoundedDecoder,
+    DecodingFailed,
+    LimitExceeded,
+)
 from exporter.transport_errors import classify_transport_error
 
 MAX_BYTES = 5 * 1024 * 1024
-REQUEST_HEADERS = {"Accept": "application/json"}
+REQUEST_HEADERS = {"Accept": "application/json", "Accept-Encoding": ACCEPT_ENCODING}
+_BACKOFF_STATUSES = (429, 503)  # the statuses whose Retry-After is honoured
 
 _TRANSPORT_LABEL = {
     PollError.DNS_ERROR: "DNS lookup failed",
@@ -48,18 +63,22 @@ async def get_json(
 
 
 async def _download(
-    client: httpx.AsyncClient, url: str, *, deadline: float, max_bytes: int
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    deadline: float,
+    max_bytes: int,
+    accept: str = REQUEST_HEADERS["Accept"],
 ) -> tuple[httpx.Response, bytes]:
+    headers = {**REQUEST_HEADERS, "Accept": accept}
     try:
         async with asyncio.timeout(deadline):
-            async with client.stream(
-                "GET", url, headers=REQUEST_HEADERS, timeout=deadline
-            ) as response:
+            async with client.stream("GET", url, headers=headers, timeout=deadline) as response:
                 _check_status(response)
                 return response, await _read_capped(response, max_bytes)
     except httpx.TooManyRedirects:
         raise PollFailed(PollError.HTTP_ERROR, "too many redirects") from None
-    except httpx.DecodingError:
+    except DecodingFailed:
         raise PollFailed(PollError.INVALID_JSON, "the body's content encoding is corrupt") from None
     except (httpx.TransportError, TimeoutError) as exc:
         raise _transport_failure(exc, deadline) from None
@@ -72,17 +91,23 @@ def _check_status(response: httpx.Response) -> None:
     if 200 <= code < 300:
         return
     reason = PollError.RATE_LIMITED if code == 429 else PollError.HTTP_ERROR
+    retry_after = None
+    if code in _BACKOFF_STATUSES:
+        retry_after = parse_retry_after(response.headers.get("retry-after"), now=time.time())
     # The standard phrase, not the server's: a reason phrase is free text from upstream.
-    raise PollFailed(reason, f"HTTP {code} {httpx.codes.get_reason_phrase(code)}".rstrip())
+    detail = f"HTTP {code} {httpx.codes.get_reason_phrase(code)}".rstrip()
+    raise PollFailed(reason, detail, retry_after=retry_after)
 
 
 async def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
-    body = bytearray()
-    async for chunk in response.aiter_bytes():
-        body += chunk
-        if len(body) > max_bytes:
-            raise PollFailed(PollError.TOO_LARGE, f"the body exceeds {max_bytes} bytes")
-    return bytes(body)
+    """The decoded body; TOO_LARGE once it, or its encoded form, passes `max_bytes`."""
+    decoder = BoundedDecoder(response.headers.get("content-encoding", ""), max_bytes)
+    try:
+        async for chunk in response.aiter_raw():
+            decoder.feed(chunk)
+    except LimitExceeded:
+        raise PollFailed(PollError.TOO_LARGE, f"the body exceeds {max_bytes} bytes") from None
+    return decoder.finish()
 
 
 def _decode(body: bytes, content_type: str) -> object:
