@@ -62,6 +62,23 @@ async def get_json(
     return _decode(body, response.headers.get("content-type", ""))
 
 
+async def get_bytes(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    timeout: float,  # noqa: ASYNC109 -- as get_json
+    accept: str,
+    max_bytes: int = MAX_BYTES,
+) -> tuple[bytes, str]:
+    """GET `url` as `get_json` does (same deadline, caps and failures), asking for
+    `accept`; the decoded body and its Content-Type, for sources that parse it themselves
+    (feeds)."""
+    response, body = await _download(
+        client, url, deadline=timeout, max_bytes=max_bytes, accept=accept
+    )
+    return body, response.headers.get("content-type", "")
+
+
 async def _download(
     client: httpx.AsyncClient,
     url: str,
