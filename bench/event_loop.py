@@ -1,6 +1,6 @@
 """Does rendering /metrics off the event loop keep probe timing honest?
 
-Run: /work/venv/bin/python bench/event_loop.py
+Run: python bench/event_loop.py
 
 Serves exporter.app.create_app on 127.0.0.1 (a Runtime with no items, its State then
 filled with the largest bench size) and, in alternating windows, lets a client in a

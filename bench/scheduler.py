@@ -1,6 +1,6 @@
 """Scheduler overhead: 5000 items on 1-2 s intervals whose job is `await asyncio.sleep(0)`.
 
-Run: /work/venv/bin/python bench/scheduler.py
+Run: python bench/scheduler.py
 
 Starts exporter.scheduler.Scheduler (max_concurrency 64), waits for the first round and
 for the random phases to settle (WARMUP_S), then measures for MEASURE_S: runs/s achieved

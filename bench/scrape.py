@@ -1,6 +1,6 @@
 """Scrape cost by size: render time (text and OpenMetrics), series, bytes, memory, hot paths.
 
-Run: /work/venv/bin/python bench/scrape.py [--profile]
+Run: python bench/scrape.py [--profile]
 
 For each (pages, probes) size it builds a filled State (bench/workload.py) and measures, each
 repeated and reported as median (min-max):
