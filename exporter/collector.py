@@ -72,7 +72,8 @@ def _page_families(pages: list[tuple[str, PageState]]) -> Iterator[Metric]:
     errors = _counter(m.PAGE_POLL_ERRORS)
     for name, page in pages:
         up.add_metric([name], 1.0 if page.up else 0.0)
-        info.add_metric([name, page.config.provider, page.config.url], 1.0)
+        provider = (page.snapshot and page.snapshot.provider) or page.config.provider  # auto
+        info.add_metric([name, provider, page.config.url], 1.0)
         for reason in POLL_ERRORS:
             errors.add_metric([name, reason.value], float(page.error_count(reason)))
         if page.last_success is not None:

@@ -104,6 +104,9 @@ class PageSnapshot:
     # Enum values the page sent that we do not know, as "field=value"; each
     # was mapped to its documented fallback.
     unknown_values: tuple[str, ...] = ()
+    # The platform that served it, when the source found out itself (`provider: auto`);
+    # "" means the configured provider.
+    provider: str = ""
 
     def official_status(self, component: str | None) -> str:
         """What the page says about `component` (or, for None, the whole page)."""

@@ -59,7 +59,10 @@ BAD_FIXTURES: dict[str, list[str]] = {
     "page_timeout_exceeds_interval.yml": [
         "status_pages[0].timeout: timeout (1m) must not exceed interval (30s)"
     ],
-    "unknown_provider.yml": ["status_pages[0].provider: must be one of 'statuspage'"],
+    "unknown_provider.yml": [
+        "status_pages[0].provider: must be one of 'statuspage', 'incidentio', 'statusio', "
+        "'instatus', 'slack', 'gcp', 'feed' or 'auto'"
+    ],
     "unknown_probe_type.yml": ["probes[0].type: unknown type 'grpc'; known types: http"],
     "missing_type.yml": ["probes[0].type: type is required; known types: http"],
     "missing_url.yml": ["status_pages[0].url: required field is missing"],

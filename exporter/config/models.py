@@ -11,7 +11,8 @@ import base64
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
+from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, Field, SecretStr, ValidationInfo, field_validator
 
@@ -30,7 +31,12 @@ from exporter.config.types import (
 )
 from exporter.durations import format_duration
 
-PROVIDERS = ("statuspage",)
+# The status-page platforms (exporter/sources/, docs/sources.md); `auto` detects one.
+Provider = Literal[
+    "statuspage", "incidentio", "statusio", "instatus", "slack", "gcp", "feed", "auto"
+]
+PROVIDERS: tuple[str, ...] = get_args(Provider)
+STATUSIO_API_PATH = "/1.0/status/"
 PROBE_TYPES = ("http",)
 
 
@@ -40,7 +46,7 @@ class SchedulerConfig(Model):
 
 class StatusPageConfig(Model):
     name: Name
-    provider: Literal["statuspage"] = "statuspage"
+    provider: Provider = "statuspage"
     url: HttpUrl
     interval: Duration = 60.0
     timeout: Duration | None = None
@@ -48,6 +54,16 @@ class StatusPageConfig(Model):
     @property
     def effective_timeout(self) -> float:
         return self.timeout if self.timeout is not None else min(10.0, self.interval)
+
+    @field_validator("url")
+    @classmethod
+    def _statusio_api_url(cls, value: str, info: ValidationInfo) -> str:
+        path = urlsplit(value).path
+        if info.data.get("provider") == "statusio" and not path.partition(STATUSIO_API_PATH)[2]:
+            raise ValueError(
+                "a statusio page's url is its API URL, https://api.status.io/1.0/status/<page_id>"
+            )
+        return value
 
     @field_validator("timeout")
     @classmethod

@@ -8,7 +8,10 @@ To add a platform, write one module here with
   `fetch.get_json` (deadline, size cap, one `PollFailed` reason per failure) and turns a
   `ParseError` into `PollFailed(PollError.INVALID_PAYLOAD, ...)`,
 
-then register `fetch` in `SOURCES` under the provider name the config accepts.
+then register `fetch` in `SOURCES` under the provider name the config accepts (and, when
+the platform can be recognised from its answers, in `detect.CANDIDATES`). Helpers every
+parser shares (shape checks, enum fallbacks, the derived indicator) are in `shape`;
+docs/sources.md says what each platform gives and what it cannot.
 """
 
 from __future__ import annotations
@@ -19,11 +22,29 @@ import httpx
 
 from exporter.config import StatusPageConfig
 from exporter.models import PageSnapshot
-from exporter.sources import statuspage
+from exporter.sources import (
+    detect,
+    feed,
+    gcp,
+    incidentio,
+    instatus,
+    slack,
+    statusio,
+    statuspage,
+)
 
 Fetcher = Callable[[httpx.AsyncClient, StatusPageConfig], Awaitable[PageSnapshot]]
 
-SOURCES: dict[str, Fetcher] = {"statuspage": statuspage.fetch}
+SOURCES: dict[str, Fetcher] = {
+    "statuspage": statuspage.fetch,
+    "incidentio": incidentio.fetch,
+    "statusio": statusio.fetch,
+    "instatus": instatus.fetch,
+    "slack": slack.fetch,
+    "gcp": gcp.fetch,
+    "feed": feed.fetch,
+    "auto": detect.fetch,
+}
 
 
 async def poll(client: httpx.AsyncClient, page: StatusPageConfig) -> PageSnapshot:
