@@ -3,11 +3,18 @@
 `collect()` never awaits, sleeps or does I/O. Mirrored state (indicator,
 components, incidents) is rebuilt from the snapshot at every scrape, so a
 component that disappears upstream disappears from /metrics too.
+
+Bounds: at most `max_components` components and `max_incidents` incident_info series
+per page (exporter/caps.py picks them), label values trimmed to MAX_LABEL_LENGTH. Once
+the last good snapshot is older than the page's `stale_after`, its mirrored series
+(indicator, components, incidents, updated timestamp) are left out; page_up, page_info,
+the poll counters and the last-success timestamp stay.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
 from prometheus_client.core import (
@@ -19,6 +26,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from exporter import metrics as m
+from exporter.caps import DROP_KINDS, kept_components, kept_incidents
 from exporter.models import ComponentStatus, Impact, Indicator
 from exporter.state import OUTCOMES, POLL_ERRORS, HistogramData, PageState, ProbeState, State
 
@@ -50,8 +58,9 @@ def target_host(url: str) -> str:
 
 
 class StatusprobeCollector(Collector):
-    def __init__(self, state: State) -> None:
+    def __init__(self, state: State, *, clock: Callable[[], float] = time.time) -> None:
         self._state = state
+        self._clock = clock  # wall clock: staleness compares it with last_success
 
     def describe(self) -> list[Metric]:
         return [_FAMILY[spec.type](spec) for spec in m.COLLECTED]
@@ -60,18 +69,28 @@ class StatusprobeCollector(Collector):
         snap = self._state.snapshot()
         pages = sorted(snap.pages.items())
         probes = sorted(snap.probes.items())
-        yield from _page_families(pages)
+        yield from page_families(pages, self._clock())
         yield from _probe_families(probes)
 
 
-def _page_families(pages: list[tuple[str, PageState]]) -> Iterator[Metric]:
+def page_families(pages: list[tuple[str, PageState]], now: float) -> Iterator[Metric]:
+    """The status-page families for `pages` (label value, state); `now` in unix seconds."""
     up, info = _gauge(m.PAGE_UP), _gauge(m.PAGE_INFO)
     indicator, components = _gauge(m.PAGE_INDICATOR), _gauge(m.COMPONENT_STATUS)
     incidents, incident_info = _gauge(m.INCIDENTS_OPEN), _gauge(m.INCIDENT_INFO)
     updated, last_success = _gauge(m.PAGE_UPDATED), _gauge(m.PAGE_LAST_SUCCESS)
     errors = _counter(m.PAGE_POLL_ERRORS)
+    duration, backoff = _gauge(m.PAGE_POLL_DURATION), _gauge(m.PAGE_BACKOFF_UNTIL)
+    dropped, unknown = _counter(m.PAGE_DROPPED), _counter(m.PAGE_UNKNOWN_VALUES)
     for name, page in pages:
         up.add_metric([name], 1.0 if page.up else 0.0)
+        for kind in DROP_KINDS:
+            dropped.add_metric([name, kind], float(page.dropped_count(kind)))
+        unknown.add_metric([name], float(page.unknown_values))
+        if page.last_duration is not None:
+            duration.add_metric([name], page.last_duration)
+        if page.backoff_until is not None:
+            backoff.add_metric([name], page.backoff_until)
         provider = (page.snapshot and page.snapshot.provider) or page.config.provider  # auto
         info.add_metric([name, provider, page.config.url], 1.0)
         for reason in POLL_ERRORS:
@@ -79,12 +98,12 @@ def _page_families(pages: list[tuple[str, PageState]]) -> Iterator[Metric]:
         if page.last_success is not None:
             last_success.add_metric([name], page.last_success)
         snapshot = page.snapshot
-        if snapshot is None:
+        if snapshot is None or page.is_stale(now):
             continue
         for state in Indicator:
             indicator.add_metric([name, state.value], float(snapshot.indicator is state))
         seen: set[tuple[str, str]] = set()
-        for comp in snapshot.components:
+        for comp in kept_components(snapshot.components, page.config.max_components):
             key = (_trim(comp.name), _trim(comp.group))
             if key in seen:  # duplicate names would make the scrape invalid
                 continue
@@ -94,13 +113,13 @@ def _page_families(pages: list[tuple[str, PageState]]) -> Iterator[Metric]:
         for impact in Impact:
             count = sum(1 for i in snapshot.incidents if i.impact is impact)
             incidents.add_metric([name, impact.value], float(count))
-        for inc in snapshot.incidents[: m.MAX_INCIDENT_INFO_PER_PAGE]:
+        for inc in kept_incidents(snapshot.incidents, page.config.max_incidents):
             labels = [name, _trim(inc.id), _trim(inc.name), inc.impact.value, _trim(inc.status)]
             incident_info.add_metric(labels, 1.0)
         if snapshot.updated_at is not None:
             updated.add_metric([name], snapshot.updated_at)
     yield from (up, info, indicator, components, incidents, incident_info)
-    yield from (updated, last_success, errors)
+    yield from (updated, last_success, errors, duration, backoff, dropped, unknown)
 
 
 def _add_histogram(family: HistogramMetricFamily, labels: list[str], data: HistogramData) -> None:

@@ -78,6 +78,31 @@ PAGE_LAST_SUCCESS = _m(
 PAGE_POLL_ERRORS = _m(
     "page_poll_errors", "counter", "Failed polls of the status page by reason.", "page", "reason"
 )
+PAGE_POLL_DURATION = _m(
+    "page_poll_duration_seconds", "gauge", "How long the last poll of the status page took.", "page"
+)
+PAGE_BACKOFF_UNTIL = _m(
+    "page_backoff_until_timestamp_seconds",
+    "gauge",
+    "Set while the page asked to be polled less (Retry-After, repeated 429s): "
+    "the earliest time of its next poll.",
+    "page",
+)
+PAGE_DROPPED = _m(
+    "page_dropped",
+    "counter",
+    "Components or open incidents left out of the page's series by max_components or "
+    "max_incidents, summed over successful polls.",
+    "page",
+    "kind",
+)
+PAGE_UNKNOWN_VALUES = _m(
+    "page_unknown_values",
+    "counter",
+    "Values the page sent that statusprobe does not know (a new status word), each read as "
+    "its documented fallback; summed over successful polls.",
+    "page",
+)
 
 # --- probes (rendered by the collector from state) -------------------------
 PROBE_RESULTS = _m("probe_results", "counter", "Probe runs by outcome.", "probe", "outcome")
@@ -129,6 +154,10 @@ COLLECTED: tuple[Metric, ...] = (
     PAGE_UPDATED,
     PAGE_LAST_SUCCESS,
     PAGE_POLL_ERRORS,
+    PAGE_POLL_DURATION,
+    PAGE_BACKOFF_UNTIL,
+    PAGE_DROPPED,
+    PAGE_UNKNOWN_VALUES,
     PROBE_RESULTS,
     PROBE_SUCCESS,
     PROBE_DURATION,
@@ -140,12 +169,14 @@ COLLECTED: tuple[Metric, ...] = (
     PROBE_TLS_EXPIRY,
 )
 
+MULTI_TARGET_RESULTS = ("fetched", "cached", "forbidden", "bad_request")
+
 # Histogram buckets (seconds). Alert and SLO thresholds should sit on a bound.
 DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0, 30.0, 60.0)
 TTFT_BUCKETS = (0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 30.0)
 
 # Bounds that keep cardinality in check whatever a page sends.
-MAX_INCIDENT_INFO_PER_PAGE = 20
+MAX_INCIDENT_INFO_PER_PAGE = 20  # the default of status_pages[].max_incidents
 MAX_LABEL_LENGTH = 120
 
 
@@ -185,3 +216,21 @@ class ExporterMetrics:
         for kind in ("page", "probe"):
             self.scheduler_lag.labels(kind)
             self.scheduler_skipped.labels(kind)
+        self.poll_not_modified = Counter(
+            PREFIX + "poll_not_modified",
+            "Status-page requests answered 304 Not Modified; the stored response was used again.",
+            registry=registry,
+        )
+        self.poll_saved_bytes = Counter(
+            PREFIX + "poll_saved_bytes",
+            "Response body bytes (as sent on the wire) that 304 Not Modified answers spared.",
+            registry=registry,
+        )
+        self.multi_target_requests = Counter(
+            PREFIX + "multi_target_requests",
+            "Requests to /probe by result: fetched, cached, forbidden, bad_request.",
+            ["result"],
+            registry=registry,
+        )
+        for result in MULTI_TARGET_RESULTS:
+            self.multi_target_requests.labels(result)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import platform
 import time
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 import httpx
@@ -23,6 +24,8 @@ from exporter.metrics import ExporterMetrics
 from exporter.probes import run_probe
 from exporter.scheduler import Item, Scheduler
 from exporter.sources import poll
+from exporter.sources.backoff import backoff_delay
+from exporter.sources.revalidate import ResponseStore, attach
 from exporter.state import State
 
 log = logging.getLogger(__name__)
@@ -30,15 +33,29 @@ log = logging.getLogger(__name__)
 USER_AGENT = f"statusprobe/{__version__}"
 
 
-def new_poll_client() -> httpx.AsyncClient:
-    """The one pooled client every status-page poll shares."""
-    return httpx.AsyncClient(
+RequestHook = Callable[[httpx.Request], Awaitable[None]]
+
+
+def new_poll_client(
+    *, store: ResponseStore | None = None, request_hooks: Sequence[RequestHook] = ()
+) -> httpx.AsyncClient:
+    """The one pooled client every status-page poll shares.
+
+    With a `store`, polls are conditional (ETag, Last-Modified) and a 304 reuses the
+    stored response (sources/revalidate.py). `request_hooks` see every request, each
+    redirect hop included, and may refuse one by raising `fetch.RequestRefused`.
+    """
+    client = httpx.AsyncClient(
         headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
         follow_redirects=True,
         max_redirects=5,
         timeout=10.0,
         limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        event_hooks={"request": list(request_hooks)},
     )
+    if store is not None:
+        attach(client, store)
+    return client
 
 
 class Runtime:
@@ -58,7 +75,7 @@ class Runtime:
         self._config_loaded(config)
 
     async def start(self) -> None:
-        self._client = new_poll_client()
+        self._client = new_poll_client(store=ResponseStore(on_not_modified=self.count_not_modified))
         self.scheduler = Scheduler(
             {"page": self._poll_page, "probe": self._run_probe}, self.metrics
         )
@@ -97,6 +114,11 @@ class Runtime:
             len(config.probes),
         )
 
+    def count_not_modified(self, saved_bytes: int) -> None:
+        """A 304 Not Modified let a poll reuse its stored response."""
+        self.metrics.poll_not_modified.inc()
+        self.metrics.poll_saved_bytes.inc(saved_bytes)
+
     def _config_loaded(self, config: Config) -> None:
         redactor.set_secrets(config.secret_values())
         self.state.apply_config(config)
@@ -104,14 +126,24 @@ class Runtime:
         self.metrics.reload_success_time.set(time.time())
         self.last_reload_error = ""
 
-    async def _poll_page(self, item: Item) -> None:
+    async def _poll_page(self, item: Item) -> float | None:
+        """Poll one page into the state; returns the pause the page asked for, if any."""
         assert isinstance(item, StatusPageConfig)
         assert self._client is not None
         before = self.state.page(item.name)
+        started = time.monotonic()
         try:
             snapshot = await poll(self._client, item)
         except PollFailed as exc:
-            self.state.record_page_failure(item.name, exc.reason, exc.detail)
+            streak = before.streak_after(exc.reason) if before is not None else 1
+            pause = backoff_delay(exc, interval=item.interval, streak=streak)
+            self.state.record_page_failure(
+                item.name,
+                exc.reason,
+                exc.detail,
+                duration=time.monotonic() - started,
+                backoff_until=time.time() + pause if pause else None,
+            )
             # Warn when a page goes down; while it stays down, repeat only at debug.
             still_down = before is not None and before.polled and not before.up
             log.log(
@@ -120,10 +152,13 @@ class Runtime:
                 item.name,
                 exc,
             )
-            return
-        self.state.record_page_success(item.name, snapshot)
+            if pause:
+                log.info("status page %s: next poll in %.0fs at the earliest", item.name, pause)
+            return pause
+        self.state.record_page_success(item.name, snapshot, duration=time.monotonic() - started)
         if before is not None and before.polled and not before.up:
             log.info("status page %s: polling again", item.name)
+        return None
 
     async def _run_probe(self, item: Item) -> None:
         assert isinstance(item, HttpProbeConfig)

@@ -7,6 +7,10 @@ the exporter is ready quickly); after it every item keeps a random phase
 within its interval, which spreads the load evenly while the cadence stays
 steady (rate() and SLO maths need a steady cadence). A run that overruns its
 interval skips the missed slots instead of bunching them, and counts them.
+
+A job may ask for a pause: when it returns a delay in seconds (a status page's
+Retry-After), the item's next run waits at least that long, moved to a later slot of its
+own phase so the cadence stays steady afterwards. Those slots are not counted as skipped.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ from exporter.metrics import ExporterMetrics
 log = logging.getLogger(__name__)
 
 Item = StatusPageConfig | HttpProbeConfig
-Job = Callable[[Item], Awaitable[None]]
+# A job runs one item once; it may return the least delay (seconds) before the next run.
+Job = Callable[[Item], Awaitable[float | None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +109,9 @@ class Scheduler:
                 await asyncio.sleep(delay)
             async with self._semaphore:
                 self._metrics.scheduler_lag.labels(key.kind).observe(max(0.0, self._clock() - due))
+                pause = None
                 try:
-                    await job(item)
+                    pause = await job(item)
                 except Exception as exc:  # a bug in a job must not stop the item's loop
                     log.error("%s %s: internal error %s", key.kind, key.name, type(exc).__name__)
             self._awaiting_first_run.discard(key)
@@ -116,3 +122,12 @@ class Scheduler:
             if missed > 0:
                 due += missed * item.interval
                 self._metrics.scheduler_skipped.labels(key.kind).inc(missed)
+            if pause:
+                due = _not_before(due, self._clock() + pause, item.interval)
+
+
+def _not_before(due: float, earliest: float, interval: float) -> float:
+    """The first slot of the item's phase (`due` + k * interval) at or after `earliest`."""
+    if due >= earliest:
+        return due
+    return due + math.ceil((earliest - due) / interval) * interval

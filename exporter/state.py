@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 
+from exporter.caps import DROP_KINDS, dropped
 from exporter.config import Config, HttpProbeConfig, StatusPageConfig
 from exporter.metrics import DURATION_BUCKETS, TTFT_BUCKETS
 from exporter.models import Outcome, PageSnapshot, PollError, ProbeResult
@@ -61,9 +62,70 @@ class PageState:
     last_success: float | None = None
     last_error: str = ""  # "reason: detail" of the last failed poll
     errors: tuple[int, ...] = (0,) * len(POLL_ERRORS)  # aligned with POLL_ERRORS
+    dropped: tuple[int, ...] = (0,) * len(DROP_KINDS)  # aligned with DROP_KINDS, summed
+    unknown_values: int = 0  # unknown enum values, summed over successful polls
+    rate_limited_streak: int = 0  # consecutive polls that ended RATE_LIMITED
+    backoff_until: float | None = None  # the next poll waits until then (unix seconds)
+    last_duration: float | None = None  # seconds the last poll took
 
     def error_count(self, reason: PollError) -> int:
         return self.errors[POLL_ERRORS.index(reason)]
+
+    def dropped_count(self, kind: str) -> int:
+        return self.dropped[DROP_KINDS.index(kind)]
+
+    def streak_after(self, reason: PollError) -> int:
+        """`rate_limited_streak` once a poll has failed with `reason`."""
+        return self.rate_limited_streak + 1 if reason is PollError.RATE_LIMITED else 0
+
+    def is_stale(self, now: float) -> bool:
+        """Whether the last good snapshot is older than the page's `stale_after`."""
+        if self.last_success is None:
+            return True
+        return now - self.last_success > self.config.effective_stale_after
+
+    def succeeded(
+        self, snapshot: PageSnapshot, now: float, *, duration: float | None = None
+    ) -> PageState:
+        cfg = self.config
+        drops = dropped(
+            snapshot.components,
+            snapshot.incidents,
+            max_components=cfg.max_components,
+            max_incidents=cfg.max_incidents,
+        )
+        return replace(
+            self,
+            snapshot=snapshot,
+            up=True,
+            polled=True,
+            last_success=now,
+            last_error="",
+            dropped=tuple(map(sum, zip(self.dropped, drops, strict=True))),
+            unknown_values=self.unknown_values + len(snapshot.unknown_values),
+            rate_limited_streak=0,
+            backoff_until=None,
+            last_duration=duration,
+        )
+
+    def failed(
+        self,
+        reason: PollError,
+        detail: str,
+        *,
+        duration: float | None = None,
+        backoff_until: float | None = None,
+    ) -> PageState:
+        return replace(
+            self,
+            up=False,
+            polled=True,
+            last_error=f"{reason.value}: {detail}",
+            errors=_bump(self.errors, POLL_ERRORS.index(reason)),
+            rate_limited_streak=self.streak_after(reason),
+            backoff_until=backoff_until,
+            last_duration=duration,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,30 +177,33 @@ class State:
         }
 
     def record_page_success(
-        self, name: str, snapshot: PageSnapshot, now: float | None = None
+        self,
+        name: str,
+        snapshot: PageSnapshot,
+        now: float | None = None,
+        *,
+        duration: float | None = None,
     ) -> None:
         current = self._pages.get(name)
         if current is None:  # removed by a reload while the poll was running
             return
-        self._pages[name] = replace(
-            current,
-            snapshot=snapshot,
-            up=True,
-            polled=True,
-            last_success=time.time() if now is None else now,
-            last_error="",
-        )
+        now = time.time() if now is None else now
+        self._pages[name] = current.succeeded(snapshot, now, duration=duration)
 
-    def record_page_failure(self, name: str, reason: PollError, detail: str) -> None:
+    def record_page_failure(
+        self,
+        name: str,
+        reason: PollError,
+        detail: str,
+        *,
+        duration: float | None = None,
+        backoff_until: float | None = None,
+    ) -> None:
         current = self._pages.get(name)
         if current is None:
             return
-        self._pages[name] = replace(
-            current,
-            up=False,
-            polled=True,
-            last_error=f"{reason.value}: {detail}",
-            errors=_bump(current.errors, POLL_ERRORS.index(reason)),
+        self._pages[name] = current.failed(
+            reason, detail, duration=duration, backoff_until=backoff_until
         )
 
     def record_probe(self, name: str, result: ProbeResult, now: float | None = None) -> None:

@@ -47,7 +47,8 @@ def _state(config: Config | None = None) -> State:
 
 def _samples(state: State) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     registry = CollectorRegistry()
-    registry.register(StatusprobeCollector(state))
+    # A fixed clock: the records below use small fake times, and stale snapshots are left out.
+    registry.register(StatusprobeCollector(state, clock=lambda: 200.0))
     text = generate_latest(registry).decode()
     out = {}
     for family in text_string_to_metric_families(text):

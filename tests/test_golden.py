@@ -55,7 +55,7 @@ PROBE_RUNS = (
 
 def _exposition(state: State, *, openmetrics: bool = False) -> str:
     registry = CollectorRegistry()
-    registry.register(StatusprobeCollector(state))
+    registry.register(StatusprobeCollector(state, clock=lambda: NOW + 60))
     render = generate_openmetrics if openmetrics else generate_latest
     return render(registry).decode()
 

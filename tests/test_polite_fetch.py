@@ -3,26 +3,40 @@ Last-Modified), against real aiohttp servers on loopback (never the internet).""
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import gzip
+import itertools
 import json
 import time
 import tracemalloc
 import zlib
 from collections import Counter
 from collections.abc import AsyncIterator
+from pathlib import Path
+from random import Random
 from typing import Any
 
 import httpx
 import pytest
+import yaml
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from prometheus_client import CollectorRegistry
 
+from exporter import sources
+from exporter.config import StatusPageConfig, load_config, parse_config
 from exporter.errors import PollFailed
+from exporter.metrics import ExporterMetrics
 from exporter.models import PollError
+from exporter.runtime import Runtime, new_poll_client
+from exporter.scheduler import Item, Scheduler
 from exporter.sources.backoff import MAX_BACKOFF, backoff_delay, parse_retry_after
 from exporter.sources.decoding import BoundedDecoder, DecodingFailed, LimitExceeded
 from exporter.sources.fetch import get_json
+from exporter.sources.revalidate import ResponseStore, Stored
+
+FIXTURES = Path(__file__).parent / "fixtures" / "statuspage"
 
 MiB = 1024 * 1024
 NOW = 1_777_000_000.0
@@ -250,3 +264,288 @@ def test_other_failures_keep_the_interval() -> None:
         backoff_delay(PollFailed(PollError.HTTP_ERROR, "HTTP 503"), interval=60, streak=0) is None
     )
     assert backoff_delay(PollFailed(PollError.TIMEOUT, "slow"), interval=60, streak=0) is None
+
+
+# --- conditional requests ------------------------------------------------------------
+
+SUMMARY = (FIXTURES / "operational.json").read_bytes()  # a real summary.json's shape
+
+
+class Validating:
+    """A page that honours If-None-Match or If-Modified-Since, counting full bodies sent.
+
+    `validator` is "etag", "last-modified" or "none"; `version` changes the page."""
+
+    def __init__(self, validator: str, *, gzip_body: bool = False) -> None:
+        self.validator = validator
+        self.gzip_body = gzip_body
+        self.version = 1
+        self.bodies = 0
+        self.not_modified = 0
+        self.wire_bytes = 0  # body bytes actually sent
+        self.extra_headers: dict[str, str] = {}
+        self.seen: list[dict[str, str]] = []
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/api/v2/summary.json", self.summary)
+        app.router.add_get("/moved/api/v2/summary.json", self.moved)
+        return app
+
+    def _validators(self) -> dict[str, str]:
+        if self.validator == "etag":
+            return {"ETag": f'"v{self.version}"'}
+        if self.validator == "last-modified":
+            return {"Last-Modified": email.utils.formatdate(NOW + self.version, usegmt=True)}
+        return {}
+
+    async def summary(self, request: web.Request) -> web.Response:
+        self.seen.append(dict(request.headers))
+        validators = self._validators()
+        asked = request.headers.get("If-None-Match") or request.headers.get("If-Modified-Since")
+        if asked and asked in validators.values():
+            self.not_modified += 1
+            return web.Response(status=304, headers=validators)
+        self.bodies += 1
+        body = SUMMARY.replace(b"All Systems Operational", f"Version {self.version}".encode())
+        headers = {"Content-Type": "application/json", **validators, **self.extra_headers}
+        if self.gzip_body:
+            body = gzip.compress(body)
+            headers["Content-Encoding"] = "gzip"
+        self.wire_bytes += len(body)
+        return web.Response(body=body, headers=headers)
+
+    async def moved(self, request: web.Request) -> web.Response:
+        raise web.HTTPMovedPermanently("/api/v2/summary.json")
+
+
+async def _page_server(sim: Validating) -> AsyncIterator[str]:
+    async for base in _server(sim.app()):
+        yield base
+
+
+async def _server(app: web.Application) -> AsyncIterator[str]:
+    test_server = TestServer(app, host="127.0.0.1")
+    await test_server.start_server()
+    try:
+        yield str(test_server.make_url("")).rstrip("/")
+    finally:
+        await test_server.close()
+
+
+@pytest.fixture
+async def polite() -> AsyncIterator[tuple[httpx.AsyncClient, ResponseStore]]:
+    store = ResponseStore()
+    async with new_poll_client(store=store) as c:
+        yield c, store
+
+
+def _page(url: str) -> StatusPageConfig:
+    return StatusPageConfig.model_validate({"name": "acme", "url": url, "timeout": "2s"})
+
+
+@pytest.mark.parametrize("validator", ["etag", "last-modified"])
+async def test_a_304_reuses_the_stored_page_and_is_a_successful_poll(
+    polite: tuple[httpx.AsyncClient, ResponseStore], validator: str
+) -> None:
+    client, store = polite
+    sim = Validating(validator)
+    async for base in _page_server(sim):
+        snapshots = [await sources.poll(client, _page(base)) for _ in range(5)]
+    assert (sim.bodies, sim.not_modified) == (1, 4)
+    assert all(s == snapshots[0] for s in snapshots)
+    assert snapshots[0].description == "Version 1"
+    conditional = {"etag": "if-none-match", "last-modified": "if-modified-since"}[validator]
+    assert conditional not in {k.lower() for k in sim.seen[0]}
+    assert all(conditional in {k.lower() for k in seen} for seen in sim.seen[1:])
+    assert (store.not_modified, store.saved_bytes) == (4, 4 * sim.wire_bytes)
+
+
+async def test_a_changed_page_is_fetched_again_and_its_new_validator_kept(
+    polite: tuple[httpx.AsyncClient, ResponseStore],
+) -> None:
+    client, _ = polite
+    sim = Validating("etag")
+    async for base in _page_server(sim):
+        assert (await sources.poll(client, _page(base))).description == "Version 1"
+        sim.version = 2
+        assert (await sources.poll(client, _page(base))).description == "Version 2"
+        assert (await sources.poll(client, _page(base))).description == "Version 2"
+    assert (sim.bodies, sim.not_modified) == (2, 1)
+    assert sim.seen[-1]["If-None-Match"] == '"v2"'
+
+
+async def test_the_store_keeps_the_compressed_body_and_counts_wire_bytes_saved(
+    polite: tuple[httpx.AsyncClient, ResponseStore],
+) -> None:
+    client, store = polite
+    sim = Validating("etag", gzip_body=True)
+    async for base in _page_server(sim):
+        first = await sources.poll(client, _page(base))
+        assert await sources.poll(client, _page(base)) == first
+    assert sim.wire_bytes < len(SUMMARY)  # gzip on the wire
+    assert store.total_bytes == sim.wire_bytes
+    assert store.saved_bytes == sim.wire_bytes
+
+
+async def test_measured_bytes_saved_over_an_hour_of_polls(
+    polite: tuple[httpx.AsyncClient, ResponseStore],
+) -> None:
+    """60 polls of an unchanged page (an hour at the default 60s interval)."""
+    client, store = polite
+    plain, etag = Validating("none"), Validating("etag")
+    async for base in _page_server(plain):
+        for _ in range(60):
+            await sources.poll(client, _page(base))
+    async for base in _page_server(etag):
+        for _ in range(60):
+            await sources.poll(client, _page(base))
+    assert plain.wire_bytes == 60 * len(SUMMARY.replace(b"All Systems Operational", b"Version 1"))
+    assert etag.wire_bytes == plain.wire_bytes // 60  # one body, then 59 x 304
+    assert store.saved_bytes == plain.wire_bytes - etag.wire_bytes
+
+
+@pytest.mark.parametrize(
+    "extra", [{"Cache-Control": "no-store"}, {"Cache-Control": "private, No-Store"}]
+)
+async def test_no_store_is_respected(
+    polite: tuple[httpx.AsyncClient, ResponseStore], extra: dict[str, str]
+) -> None:
+    client, store = polite
+    sim = Validating("etag")
+    sim.extra_headers = extra
+    async for base in _page_server(sim):
+        for _ in range(3):
+            await sources.poll(client, _page(base))
+    assert (sim.bodies, sim.not_modified, len(store)) == (3, 0, 0)
+
+
+async def test_a_page_without_validators_is_not_stored(
+    polite: tuple[httpx.AsyncClient, ResponseStore],
+) -> None:
+    client, store = polite
+    sim = Validating("none")
+    async for base in _page_server(sim):
+        await sources.poll(client, _page(base))
+        await sources.poll(client, _page(base))
+    assert (sim.bodies, len(store)) == (2, 0)
+
+
+async def test_revalidation_follows_a_redirect(
+    polite: tuple[httpx.AsyncClient, ResponseStore],
+) -> None:
+    client, _ = polite
+    sim = Validating("etag")
+    async for base in _page_server(sim):
+        for _ in range(3):
+            await sources.poll(client, _page(base + "/moved"))
+    assert (sim.bodies, sim.not_modified) == (1, 2)
+
+
+async def test_a_client_without_a_store_sends_plain_requests() -> None:
+    sim = Validating("etag")
+    async with new_poll_client() as client:
+        async for base in _page_server(sim):
+            await sources.poll(client, _page(base))
+            await sources.poll(client, _page(base))
+    assert (sim.bodies, sim.not_modified) == (2, 0)
+
+
+async def test_a_body_abandoned_half_way_is_not_stored(
+    polite: tuple[httpx.AsyncClient, ResponseStore],
+) -> None:
+    client, store = polite
+    sim = Validating("etag")
+    async for base in _page_server(sim):
+        with pytest.raises(PollFailed):
+            await get_json(client, base + "/api/v2/summary.json", timeout=2.0, max_bytes=100)
+    assert len(store) == 0
+
+
+def test_the_store_is_bounded() -> None:
+    store = ResponseStore(max_entries=3, max_total_bytes=250, max_entry_bytes=100)
+    for i in range(5):
+        store.put((f"u{i}", "", ""), Stored((), b"x" * 80))
+    assert len(store) == 3 and store.total_bytes == 240
+    store.put(("big", "", ""), Stored((), b"x" * 101))  # over max_entry_bytes: not kept
+    assert store.get(("big", "", "")) is None
+    store.put(("u9", "", ""), Stored((), b"x" * 100))
+    assert store.total_bytes <= 250
+    assert store.get(("u0", "", "")) is None  # least recently used went first
+
+
+# --- the scheduler honours the pause a poll asks for --------------------------------
+
+
+class Limited:
+    """A page that always answers 429, with `retry_after` unless it is None."""
+
+    def __init__(self, retry_after: str | None) -> None:
+        self.retry_after = retry_after
+        self.hits = 0
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/api/v2/summary.json", self.summary)
+        return app
+
+    async def summary(self, request: web.Request) -> web.Response:
+        self.hits += 1
+        headers = {} if self.retry_after is None else {"Retry-After": self.retry_after}
+        return web.Response(status=429, headers=headers)
+
+
+async def _run_exporter(base: str, seconds: float, tmp_path: Path) -> Runtime:
+    path = tmp_path / "statusprobe.yml"
+    raw = {"status_pages": [{"name": "acme", "url": base, "interval": "200ms"}]}
+    path.write_text(yaml.safe_dump(raw))
+    runtime = Runtime(load_config(path), path)
+    await runtime.start()
+    try:
+        await asyncio.sleep(seconds)
+    finally:
+        await runtime.stop()
+    return runtime
+
+
+@pytest.mark.parametrize("form", ["seconds", "date"])
+async def test_retry_after_holds_the_next_poll_back(form: str, tmp_path: Path) -> None:
+    later = email.utils.formatdate(time.time() + 3, usegmt=True)
+    retry_after = "1" if form == "seconds" else later
+    sim = Limited(retry_after)
+    async for base in _server(sim.app()):
+        runtime = await _run_exporter(base, 1.2, tmp_path)
+    # Every 200ms for 1.2s would be ~6 polls; Retry-After (1s, or a date 3s ahead) allows
+    # the first one and at most one more.
+    assert 1 <= sim.hits <= 2
+    page = runtime.state.page("acme")
+    assert page is not None and page.error_count(PollError.RATE_LIMITED) == sim.hits
+    assert page.backoff_until is not None and page.backoff_until > time.time() - 1.2
+
+
+async def test_a_bare_429_doubles_the_wait(tmp_path: Path) -> None:
+    sim = Limited(None)
+    async for base in _server(sim.app()):
+        await _run_exporter(base, 1.3, tmp_path)
+    # Waits of at least 0.4s, 0.8s after the first poll at 0s: 2 or 3 polls, not ~6.
+    assert 2 <= sim.hits <= 3
+
+
+async def test_the_scheduler_moves_a_paused_item_to_a_later_slot_of_its_phase() -> None:
+    runs: list[float] = []
+
+    async def job(item: Item) -> float | None:
+        runs.append(loop.time())
+        return 0.35 if len(runs) == 1 else None
+
+    loop = asyncio.get_running_loop()
+    scheduler = Scheduler({"page": job}, ExporterMetrics(CollectorRegistry()), rng=Random(1))
+    config = parse_config(
+        {"status_pages": [{"name": "a", "url": "http://x.test", "interval": "100ms"}]}
+    )
+    scheduler.apply(config)
+    await asyncio.sleep(0.8)
+    await scheduler.stop()
+    gaps = [b - a for a, b in itertools.pairwise(runs)]
+    assert gaps[0] >= 0.35  # the pause was honoured ...
+    assert all(0.07 < g < 0.15 for g in gaps[1:])  # ... and the cadence resumed

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, Field, SecretStr, ValidationInfo, field_validator
 
+from exporter.config.multi_target import MultiTargetConfig, check_stale_after
 from exporter.config.types import (
     SENSITIVE_HEADER,
     Duration,
@@ -37,6 +38,7 @@ Provider = Literal[
 ]
 PROVIDERS: tuple[str, ...] = get_args(Provider)
 STATUSIO_API_PATH = "/1.0/status/"
+DEFAULT_STALE_AFTER = 300.0  # a page's stale_after is at least this by default
 PROBE_TYPES = ("http",)
 
 
@@ -51,9 +53,29 @@ class StatusPageConfig(Model):
     interval: Duration = 60.0
     timeout: Duration | None = None
 
+    # Cardinality bounds and staleness: docs/configuration.md, <status_page_config>.
+    max_components: StrictInt = Field(500, ge=1, le=100_000)
+    max_incidents: StrictInt = Field(20, ge=1, le=1000)
+    stale_after: Duration | None = None
+
     @property
     def effective_timeout(self) -> float:
         return self.timeout if self.timeout is not None else min(10.0, self.interval)
+
+    @property
+    def effective_stale_after(self) -> float:
+        """Seconds after the last successful poll when the mirrored series go away."""
+        if self.stale_after is not None:
+            return self.stale_after
+        return max(DEFAULT_STALE_AFTER, 5 * self.interval)
+
+    @field_validator("stale_after")
+    @classmethod
+    def _stale_after_spans_two_polls(
+        cls, value: float | None, info: ValidationInfo
+    ) -> float | None:
+        check_stale_after(value, info.data.get("interval"), "interval")
+        return value
 
     @field_validator("url")
     @classmethod
@@ -209,6 +231,7 @@ class Config(Model):
     status_pages: tuple[StatusPageConfig, ...] = ()
     probes: tuple[ProbeConfig, ...] = ()
     slos: tuple[SLOConfig, ...] = ()
+    multi_target: MultiTargetConfig = MultiTargetConfig()
 
     def secret_values(self) -> list[str]:
         return [s for probe in self.probes for s in probe.secret_values()]

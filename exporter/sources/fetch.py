@@ -12,8 +12,9 @@ expand to gigabytes ends as TOO_LARGE after holding about `max_bytes` in memory.
 
 A 429 or 503 carries the server's `Retry-After` (seconds) on the `PollFailed`; the
 scheduler waits at least that long before the page's next poll (`backoff.backoff_delay`).
-Conditional requests (ETag, Last-Modified) live in the client's transport
-(`revalidate.RevalidatingTransport`): a 304 reaches this module as the stored 200.
+When the client carries a `revalidate.ResponseStore`, requests are conditional (ETag,
+Last-Modified) and a 304 Not Modified decodes the stored body again: a successful poll
+that did not resend the page.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import httpx
 
 from exporter.errors import PollFailed
 from exporter.models import PollError
+from exporter.sources import revalidate
 from exporter.sources.backoff import parse_retry_after
 from exporter.sources.decoding import (
     ACCEPT_ENCODING,
@@ -38,6 +40,14 @@ from exporter.transport_errors import classify_transport_error
 MAX_BYTES = 5 * 1024 * 1024
 REQUEST_HEADERS = {"Accept": "application/json", "Accept-Encoding": ACCEPT_ENCODING}
 _BACKOFF_STATUSES = (429, 503)  # the statuses whose Retry-After is honoured
+
+
+class RequestRefused(httpx.RequestError):
+    """A request hook refused a URL: a /probe redirect outside the allow-list.
+
+    Its message is ours and safe to show; it never quotes the URL.
+    """
+
 
 _TRANSPORT_LABEL = {
     PollError.DNS_ERROR: "DNS lookup failed",
@@ -88,13 +98,29 @@ async def _download(
     accept: str = REQUEST_HEADERS["Accept"],
 ) -> tuple[httpx.Response, bytes]:
     headers = {**REQUEST_HEADERS, "Accept": accept}
+    store = revalidate.store_of(client)
+    key = (url, accept, headers["Accept-Encoding"])
+    stored = store.get(key) if store is not None else None
+    if stored is not None:
+        headers.update(stored.conditional_headers())
     try:
         async with asyncio.timeout(deadline):
             async with client.stream("GET", url, headers=headers, timeout=deadline) as response:
+                if store is not None and stored is not None and response.status_code == 304:
+                    return _not_modified(store, key, stored.refreshed(response), max_bytes)
                 _check_status(response)
-                return response, await _read_capped(response, max_bytes)
+                keep = store is not None and revalidate.storable(response)
+                body, raw = await _read_capped(response, max_bytes, keep_raw=keep)
+                if store is not None and response.status_code == 200:
+                    if raw is None:
+                        store.discard(key)  # no validator (any more): nothing to revalidate
+                    else:
+                        store.put(key, revalidate.Stored.of(response, raw))
+                return response, body
     except httpx.TooManyRedirects:
         raise PollFailed(PollError.HTTP_ERROR, "too many redirects") from None
+    except RequestRefused as exc:
+        raise PollFailed(PollError.HTTP_ERROR, str(exc)) from None
     except DecodingFailed:
         raise PollFailed(PollError.INVALID_JSON, "the body's content encoding is corrupt") from None
     except (httpx.TransportError, TimeoutError) as exc:
@@ -116,15 +142,37 @@ def _check_status(response: httpx.Response) -> None:
     raise PollFailed(reason, detail, retry_after=retry_after)
 
 
-async def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
-    """The decoded body; TOO_LARGE once it, or its encoded form, passes `max_bytes`."""
+def _not_modified(
+    store: revalidate.ResponseStore, key: revalidate.Key, stored: revalidate.Stored, max_bytes: int
+) -> tuple[httpx.Response, bytes]:
+    """A 304 to our conditional request: the stored 200 again, as if it had been resent."""
+    store.put(key, stored)
+    store.count_not_modified(stored)
+    decoder = BoundedDecoder(stored.header("content-encoding"), max_bytes)
+    try:
+        decoder.feed(stored.body)
+    except LimitExceeded:
+        raise PollFailed(PollError.TOO_LARGE, f"the body exceeds {max_bytes} bytes") from None
+    # Decoded already: the stand-in response names no content coding.
+    headers = [(k, v) for k, v in stored.headers if k != "content-encoding"]
+    return httpx.Response(200, headers=headers), decoder.finish()
+
+
+async def _read_capped(
+    response: httpx.Response, max_bytes: int, *, keep_raw: bool = False
+) -> tuple[bytes, bytes | None]:
+    """The decoded body, and with `keep_raw` the body as received (for the store);
+    TOO_LARGE once either passes `max_bytes`."""
     decoder = BoundedDecoder(response.headers.get("content-encoding", ""), max_bytes)
+    raw: list[bytes] | None = [] if keep_raw else None
     try:
         async for chunk in response.aiter_raw():
             decoder.feed(chunk)
+            if raw is not None:
+                raw.append(chunk)
     except LimitExceeded:
         raise PollFailed(PollError.TOO_LARGE, f"the body exceeds {max_bytes} bytes") from None
-    return decoder.finish()
+    return decoder.finish(), None if raw is None else b"".join(raw)
 
 
 def _decode(body: bytes, content_type: str) -> object:
