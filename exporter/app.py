@@ -11,18 +11,22 @@ from prometheus_client.exposition import choose_encoder
 
 from exporter import landing
 from exporter.errors import ConfigError
+from exporter.multi_target import MultiTarget
 from exporter.runtime import Runtime
 from exporter.status_api import status_document
 
 RUNTIME = web.AppKey("runtime", Runtime)
+MULTI_TARGET = web.AppKey("multi_target", MultiTarget)
 
 
 def create_app(runtime: Runtime) -> web.Application:
     app = web.Application()
     app[RUNTIME] = runtime
+    app[MULTI_TARGET] = MultiTarget(runtime)
     app.cleanup_ctx.append(_runtime_lifecycle)
     app.router.add_get("/", _landing)
     app.router.add_get("/metrics", _metrics)
+    app.router.add_get("/probe", _probe)
     app.router.add_get("/api/v1/status", _status)
     app.router.add_get("/-/healthy", _healthy)
     app.router.add_get("/-/ready", _ready)
@@ -34,7 +38,9 @@ def create_app(runtime: Runtime) -> web.Application:
 async def _runtime_lifecycle(app: web.Application) -> AsyncIterator[None]:
     runtime = app[RUNTIME]
     await runtime.start()
+    await app[MULTI_TARGET].start()
     yield
+    await app[MULTI_TARGET].stop()
     await runtime.stop()
 
 
@@ -48,6 +54,10 @@ async def _metrics(request: web.Request) -> web.Response:
     if "gzip" in request.headers.get("Accept-Encoding", ""):
         response.enable_compression(web.ContentCoding.gzip)
     return response
+
+
+async def _probe(request: web.Request) -> web.Response:
+    return await request.app[MULTI_TARGET].handle(request)
 
 
 def _document(request: web.Request) -> dict[str, Any]:
