@@ -1,0 +1,168 @@
+"""The rules pack's parameters: selectors, thresholds and `for:` durations with defaults.
+
+This is the pack's `_config`, as in a monitoring mixin. `Params()` is the default, the
+one the committed files under `rules/` are rendered with. Override a field with
+`dataclasses.replace(Params(), ...)` from Python, or `--param NAME=VALUE` on the command
+line (`statusprobe rules --param selector='job="statusprobe"'`).
+
+Durations are Prometheus durations ("5m"). Every window and `for:` goes through
+`Params.window()`, which applies `time_scale`: the `compressed` profile divides them all
+by `COMPRESSION` for end-to-end tests. Thresholds (ratios, seconds of latency, days to a
+certificate's expiry) are never scaled.
+
+Alternations of label values (`"rate_limited|client_error"`) are regular expressions,
+matched whole, as in PromQL.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from exporter.durations import parse_duration
+
+PROFILES = ("default", "compressed")
+COMPRESSION = 60  # compressed profile: one hour of the default profile takes one minute
+
+
+@dataclass(frozen=True, slots=True)
+class Params:
+    # --- selectors ---------------------------------------------------------------------
+    # Label matchers added to every statusprobe_* selector, e.g. 'job="statusprobe"'.
+    # Empty: the metric names are unique to statusprobe.
+    selector: str = ""
+    # Matchers that pick the exporter's scrape targets in `up` (StatusprobeExporterDown).
+    exporter_selector: str = 'job=~".*statusprobe.*"'
+    # Where runbook_url points: this plus "#<alert name in lower case>". Relative by
+    # default (the runbook ships as docs/runbook.md); set your repository's or wiki's URL.
+    runbook_url_base: str = "docs/runbook.md"
+
+    # --- windows -------------------------------------------------------------------------
+    short_window: str = "5m"  # failure ratios, outcome ratios, latency quantiles
+    long_window: str = "1h"  # the intermittent-failure ratio and flapping count
+
+    # --- divergence: probes fail, the status page says operational ------------------------
+    divergence_failure_ratio: float = 0.1  # share of runs in short_window, above
+    divergence_min_failures: int = 2  # and at least this many failed runs in short_window
+    # Outcomes that say little about the provider's health: usually your quota or request.
+    divergence_ignored_outcomes: str = "rate_limited|client_error"
+    divergence_for: str = "2m"
+    divergence_acknowledged_for: str = "1m"
+
+    # --- upstream: what the probes see ----------------------------------------------------
+    down_for: str = "3m"  # every vantage point's latest probe failed for this long
+    localized_failing_ratio: float = 0.5  # a region is failing at or above this ratio,
+    localized_healthy_ratio: float = 0.05  # healthy at or below this one
+    localized_for: str = "5m"
+    intermittent_failure_ratio: float = 0.05  # over long_window, at or above
+    intermittent_flaps: int = 10  # or this many success <-> failure changes in long_window
+    intermittent_for: str = "10m"
+    auth_error_ratio: float = 0.1
+    auth_error_for: str = "5m"
+    rate_limited_ratio: float = 0.1
+    rate_limited_for: str = "10m"
+    overloaded_ratio: float = 0.1
+    overloaded_for: str = "5m"
+    slow_quantile: float = 0.95
+    slow_duration_seconds: float = 10.0  # whole probe; a bound of the duration histogram
+    slow_ttft_seconds: float = 5.0  # time to first token; a bound of the TTFT histogram
+    slow_for: str = "10m"
+
+    # --- status page: what the provider says ----------------------------------------------
+    incident_impacts_critical: str = "critical|major"
+    incident_impacts_warning: str = "minor"
+    incident_impacts_info: str = "none"
+    component_statuses_critical: str = "major_outage"
+    component_statuses_warning: str = "partial_outage|degraded_performance"
+    component_statuses_info: str = "under_maintenance"
+    status_page_for: str = "2m"
+    page_unreachable_for: str = "10m"
+    # Component statuses the status page counts as "available" (availability SLOs) and as
+    # "fast enough" (latency SLOs) in the claimed SLI; page indicators likewise, for probes
+    # mapped to a whole page.
+    claimed_available_statuses: str = "operational|degraded_performance|under_maintenance"
+    claimed_fast_statuses: str = "operational|under_maintenance"
+    claimed_available_indicators: str = "none|minor|maintenance"
+    claimed_fast_indicators: str = "none|maintenance"
+
+    # --- SLOs (burn rates and window pairs are the SRE workbook's, fixed) -----------------
+    slo_page_for: str = "0s"
+    slo_ticket_for: str = "0s"
+
+    # --- the exporter itself --------------------------------------------------------------
+    exporter_down_for: str = "5m"
+    config_reload_for: str = "5m"
+    cert_expiry_warning: str = "14d"  # thresholds: never scaled
+    cert_expiry_critical: str = "3d"
+    cert_expiry_for: str = "15m"
+
+    # --- profile --------------------------------------------------------------------------
+    # Every window and `for:` is multiplied by this. 1 in the default profile.
+    time_scale: float = 1.0
+
+    def window(self, duration: str) -> str:
+        """`duration` (a window or a `for:`) scaled by the profile, as a Prometheus duration."""
+        return _format(parse_duration(duration) * self.time_scale)
+
+    @property
+    def profile(self) -> str:
+        """The profile these parameters belong to, for the files' header."""
+        if self.time_scale == 1:
+            return "default"
+        if self.time_scale == 1 / COMPRESSION:
+            return "compressed"
+        return f"time_scale {self.time_scale:g}"
+
+    def runbook_url(self, alert: str) -> str:
+        return f"{self.runbook_url_base}#{alert.lower()}"
+
+
+def _format(seconds: float) -> str:
+    """Days and smaller units (`30d`, `1h12m`, `5s`): no weeks, unlike format_duration."""
+    ms, out = round(seconds * 1000), []
+    for unit, size in (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000)):
+        n, ms = divmod(ms, size)
+        if n:
+            out.append(f"{n}{unit}")
+    if ms:
+        out.append(f"{ms}ms")
+    return "".join(out) or "0s"
+
+
+def for_profile(profile: str, params: Params | None = None) -> Params:
+    """`params` (default: the defaults) with the profile's time scale."""
+    params = params or Params()
+    if profile == "default":
+        return params
+    if profile == "compressed":
+        return dataclasses.replace(params, time_scale=params.time_scale / COMPRESSION)
+    raise ValueError(f"unknown profile {profile!r}: use one of {', '.join(PROFILES)}")
+
+
+def with_overrides(params: Params, overrides: dict[str, str]) -> Params:
+    """`params` with fields set from text (`--param NAME=VALUE`), each checked."""
+    fields = {f.name: f for f in dataclasses.fields(Params) if f.name != "time_scale"}
+    changes: dict[str, Any] = {}
+    for name, text in overrides.items():
+        field = fields.get(name)
+        if field is None:
+            raise ValueError(f"unknown parameter {name!r}: use one of {', '.join(fields)}")
+        changes[name] = _convert(name, str(field.type), text)
+    return dataclasses.replace(params, **changes)
+
+
+def _convert(name: str, type_: str, text: str) -> str | float | int:
+    try:
+        if type_ == "float":
+            return float(text)
+        if type_ == "int":
+            return int(text)
+    except ValueError:
+        raise ValueError(f"parameter {name}: {text!r} is not a number") from None
+    if name.endswith("_for") or name.endswith("_window") or name.startswith("cert_expiry_"):
+        try:
+            parse_duration(text)
+        except ValueError as exc:
+            raise ValueError(f"parameter {name}: {exc}") from None
+    return text
