@@ -1,4 +1,4 @@
-"""Command line: `statusprobe run | check-config | once`, Prometheus-style flags."""
+"""Command line: `statusprobe run | check-config | once | rules`, Prometheus-style flags."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from pathlib import Path
 from aiohttp import web
 
 from exporter import __version__, once
+from exporter import rules as rules_pack
 from exporter.app import create_app
 from exporter.config import (
     Config,
@@ -25,6 +26,7 @@ from exporter.config import (
 )
 from exporter.errors import ConfigError
 from exporter.logs import setup_logging
+from exporter.rules import command as rules_command
 from exporter.runtime import Runtime
 
 DEFAULT_PORT = 10077  # above the exhausted 9100-9999 exporter range
@@ -72,7 +74,27 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--config.file", dest="config_file", type=Path, required=True)
     once = sub.add_parser("once", help="poll every page and run every probe once, print a table")
     once.add_argument("--config.file", dest="config_file", type=Path)
-    for command in (run, check, once):
+    rules = sub.add_parser(
+        "rules", help="render the alerting, recording and SLO rules (YAML) into a directory"
+    )
+    rules.add_argument(
+        "--config.file",
+        dest="config_file",
+        type=Path,
+        help="render SLO rules for this file's slos: (default: the embedded default "
+        "config, which has none)",
+    )
+    rules.add_argument("--profile", default="default", choices=rules_pack.PROFILES)
+    rules.add_argument("--output.dir", dest="output_dir", type=Path, required=True)
+    rules.add_argument(
+        "--param",
+        dest="params",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a parameter (see docs/rules.md); repeatable",
+    )
+    for command in (run, check, once, rules):
         command.add_argument(
             "--log.level",
             dest="log_level",
@@ -95,6 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         _print_errors(args.config_file, exc)
         return 1
+    if args.command == "rules":
+        return rules_command.run(config, args.profile, args.output_dir, args.params)
     if args.command == "once":
         return _once(config)
     return _run(config, args.config_file, args.listen)
