@@ -548,4 +548,4 @@ async def test_the_scheduler_moves_a_paused_item_to_a_later_slot_of_its_phase() 
     await scheduler.stop()
     gaps = [b - a for a, b in itertools.pairwise(runs)]
     assert gaps[0] >= 0.35  # the pause was honoured ...
-    assert all(0.07 < g < 0.15 for g in gaps[1:])  # ... and the cadence resumed
+    assert all(0.03 < g < 0.2 for g in gaps[1:])  # ... and the cadence resumed
