@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Awaitable, Sequence
 from typing import TypeVar
 
-from exporter.config import Config, HttpProbeConfig, StatusPageConfig
+from exporter.config import Config, ProbeConfig, StatusPageConfig
 from exporter.errors import PollFailed
 from exporter.models import PageSnapshot, ProbeResult
 from exporter.probes import run_probe
@@ -51,7 +51,7 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     )
 
 
-def _official(probe: HttpProbeConfig, pages: dict[str, PageOutcome]) -> str:
+def _official(probe: ProbeConfig, pages: dict[str, PageOutcome]) -> str:
     if probe.page is None:
         return "-"
     outcome = pages.get(probe.page)

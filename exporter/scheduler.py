@@ -23,12 +23,12 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from exporter.config import Config, HttpProbeConfig, StatusPageConfig
+from exporter.config import Config, ProbeConfig, StatusPageConfig
 from exporter.metrics import ExporterMetrics
 
 log = logging.getLogger(__name__)
 
-Item = StatusPageConfig | HttpProbeConfig
+Item = StatusPageConfig | ProbeConfig
 # A job runs one item once; it may return the least delay (seconds) before the next run.
 Job = Callable[[Item], Awaitable[float | None]]
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 from exporter.caps import DROP_KINDS, dropped
-from exporter.config import Config, HttpProbeConfig, StatusPageConfig
+from exporter.config import Config, ProbeConfig, StatusPageConfig
 from exporter.metrics import DURATION_BUCKETS, TTFT_BUCKETS
 from exporter.models import Outcome, PageSnapshot, PollError, ProbeResult
 
@@ -130,7 +130,7 @@ class PageState:
 
 @dataclass(frozen=True, slots=True)
 class ProbeState:
-    config: HttpProbeConfig
+    config: ProbeConfig
     last: ProbeResult | None = None
     last_run: float | None = None
     last_failure: ProbeResult | None = None

@@ -63,8 +63,10 @@ BAD_FIXTURES: dict[str, list[str]] = {
         "status_pages[0].provider: must be one of 'statuspage', 'incidentio', 'statusio', "
         "'instatus', 'slack', 'gcp', 'feed' or 'auto'"
     ],
-    "unknown_probe_type.yml": ["probes[0].type: unknown type 'grpc'; known types: http"],
-    "missing_type.yml": ["probes[0].type: type is required; known types: http"],
+    "unknown_probe_type.yml": [
+        "probes[0].type: unknown type 'grpc'; known types: http, anthropic, openai"
+    ],
+    "missing_type.yml": ["probes[0].type: type is required; known types: http, anthropic, openai"],
     "missing_url.yml": ["status_pages[0].url: required field is missing"],
     "bad_url_scheme.yml": ["probes[0].url: must be an http:// or https:// URL with a host"],
     "url_with_credentials.yml": [

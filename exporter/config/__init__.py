@@ -7,6 +7,8 @@ messages never quote a value from the file.
 
   types.py        field types and their validators (durations, secrets, URLs)
   models.py       the sections as frozen pydantic models
+  probes.py       the `probes:` section: one model per probe type, one union
+  checks.py       cross-field checks the sections share
   loader.py       file -> Config, cross-references, literal-secret warnings
   yaml_loader.py  strict YAML (duplicate keys are errors)
   messages.py     pydantic errors -> path and wording for people
@@ -20,26 +22,38 @@ from exporter.config.loader import (
     read_raw,
 )
 from exporter.config.models import (
-    PROBE_TYPES,
     PROVIDERS,
-    BasicAuth,
     Config,
-    Expect,
-    HttpProbeConfig,
-    ProbeConfig,
     SchedulerConfig,
     SLOConfig,
     StatusPageConfig,
+)
+from exporter.config.probes import (
+    PROBE_TYPES,
+    AnthropicProbeConfig,
+    BasicAuth,
+    Expect,
+    HttpProbeConfig,
+    JsonCheck,
+    LLMProbeBase,
+    OpenAIProbeConfig,
+    ProbeBase,
+    ProbeConfig,
     TLSConfig,
 )
 
 __all__ = [
     "PROBE_TYPES",
     "PROVIDERS",
+    "AnthropicProbeConfig",
     "BasicAuth",
     "Config",
     "Expect",
     "HttpProbeConfig",
+    "JsonCheck",
+    "LLMProbeBase",
+    "OpenAIProbeConfig",
+    "ProbeBase",
     "ProbeConfig",
     "SLOConfig",
     "SchedulerConfig",

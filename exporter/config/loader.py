@@ -70,7 +70,7 @@ def literal_secret_warnings(raw: object) -> list[str]:
     warnings: list[str] = []
     for i, probe in _items(raw, "probes"):
         candidates: list[tuple[str, object]] = [
-            (f"probes[{i}].bearer_token", probe.get("bearer_token"))
+            (f"probes[{i}].{key}", probe.get(key)) for key in ("bearer_token", "api_key")
         ]
         headers = probe.get("headers")
         if isinstance(headers, dict):

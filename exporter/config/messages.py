@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from exporter.config.models import PROBE_TYPES
+from exporter.config.probes import PROBE_TYPES
 
 
 def translate(exc: ValidationError) -> list[tuple[str, str]]:
