@@ -17,11 +17,11 @@ from prometheus_client import CollectorRegistry, PlatformCollector, ProcessColle
 
 from exporter import __version__
 from exporter.collector import StatusprobeCollector
-from exporter.config import Config, HttpProbeConfig, StatusPageConfig, load_config
+from exporter.config import Config, StatusPageConfig, load_config
 from exporter.errors import ConfigError, PollFailed
 from exporter.logs import redactor
 from exporter.metrics import ExporterMetrics
-from exporter.probes import run_probe
+from exporter.probes import ProbeClients, run_probe
 from exporter.scheduler import Item, Scheduler
 from exporter.sources import poll
 from exporter.sources.backoff import backoff_delay
@@ -71,6 +71,8 @@ class Runtime:
         self.registry.register(StatusprobeCollector(self.state))
         self.last_reload_error = ""
         self._client: httpx.AsyncClient | None = None
+        # Pooled clients of probes with reuse_connections: closed on reload and stop.
+        self.probe_clients = ProbeClients()
         self.scheduler: Scheduler | None = None
         self._config_loaded(config)
 
@@ -86,6 +88,7 @@ class Runtime:
             await self.scheduler.stop()
         if self._client is not None:
             await self._client.aclose()
+        await self.probe_clients.aclose()
 
     @property
     def ready(self) -> bool:
@@ -108,6 +111,7 @@ class Runtime:
         self._config_loaded(config)
         if self.scheduler is not None:
             self.scheduler.apply(config)
+        self.probe_clients.retain(config.probes)
         log.info(
             "config reloaded: %d status pages, %d probes",
             len(config.status_pages),
@@ -161,8 +165,8 @@ class Runtime:
         return None
 
     async def _run_probe(self, item: Item) -> None:
-        assert isinstance(item, HttpProbeConfig)
-        result = await run_probe(item)
+        assert not isinstance(item, StatusPageConfig)
+        result = await run_probe(item, self.probe_clients)
         self.state.record_probe(item.name, result)
         log.debug(
             "probe %s: %s status=%d in %.3fs %s",

@@ -28,7 +28,7 @@ from aiohttp.test_utils import TestServer
 from exporter import __version__
 from exporter.config import HttpProbeConfig
 from exporter.models import PHASES, Outcome, ProbeResult
-from exporter.probes import RUNNERS, run_probe
+from exporter.probes import RUNNERS, ProbeClients, run_probe
 from exporter.probes import http as http_probe
 
 PLANTED = "sk-test-PLANTED-0123456789"
@@ -689,7 +689,7 @@ async def test_run_probe_dispatches(servers: Servers) -> None:
 
 
 async def test_backstop_turns_an_overrun_into_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
-    async def stuck(config: HttpProbeConfig) -> ProbeResult:
+    async def stuck(config: HttpProbeConfig, clients: object) -> ProbeResult:
         await asyncio.sleep(30)
         raise AssertionError("not reached")
 
@@ -702,7 +702,7 @@ async def test_backstop_turns_an_overrun_into_timeout(monkeypatch: pytest.Monkey
 async def test_backstop_turns_a_bug_into_unexpected_response(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async def buggy(config: HttpProbeConfig) -> ProbeResult:
+    async def buggy(config: HttpProbeConfig, clients: object) -> ProbeResult:
         raise RuntimeError(f"bad state near {PLANTED}")
 
     caplog.set_level(logging.DEBUG)
@@ -725,3 +725,144 @@ async def test_cancellation_propagates(servers: Servers) -> None:
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+# --- expect.body_json -------------------------------------------------------------
+
+STATUS_JSON = (
+    '{"status": {"indicator": "none"}, "components": [{"name": "API"}, {"name": "Web"}],'
+    ' "page": {"id": null}, "count": 2, "ok": true}'
+)
+
+
+@pytest.mark.parametrize(
+    ("check", "outcome", "detail"),
+    [
+        ({"path": "status.indicator", "equals": "none"}, Outcome.SUCCESS, ""),
+        (
+            {"path": "status.indicator", "equals": "major"},
+            Outcome.UNEXPECTED_RESPONSE,
+            "expect.body_json[0]: status.indicator does not equal the expected value",
+        ),
+        ({"path": "components.1.name", "equals": "Web"}, Outcome.SUCCESS, ""),
+        ({"path": "components.1"}, Outcome.SUCCESS, ""),  # exists, any value
+        (
+            {"path": "components.2.name"},
+            Outcome.UNEXPECTED_RESPONSE,
+            "expect.body_json[0]: components.2.name is not in the body",
+        ),
+        ({"path": "page.id"}, Outcome.SUCCESS, ""),  # null exists
+        ({"path": "page.id", "equals": None}, Outcome.SUCCESS, ""),
+        ({"path": "count", "equals": 2}, Outcome.SUCCESS, ""),
+        ({"path": "count", "equals": 2.0}, Outcome.SUCCESS, ""),
+        ({"path": "count", "equals": "2"}, Outcome.UNEXPECTED_RESPONSE, "does not equal"),
+        ({"path": "ok", "equals": True}, Outcome.SUCCESS, ""),
+        ({"path": "ok", "equals": 1}, Outcome.UNEXPECTED_RESPONSE, "does not equal"),
+        ({"path": "status.indicator.deeper"}, Outcome.UNEXPECTED_RESPONSE, "not in the body"),
+    ],
+)
+async def test_body_json(
+    servers: Servers, check: dict[str, Any], outcome: Outcome, detail: str
+) -> None:
+    url = await servers.http(respond(200, STATUS_JSON))
+    result = await http_probe.run(probe(url, expect={"body_json": [check]}))
+    assert result.outcome is outcome, result.detail
+    assert detail in result.detail
+    assert "API" not in result.detail and "none" not in result.detail  # never the body
+
+
+async def test_body_json_needs_json(servers: Servers) -> None:
+    url = await servers.http(respond(200, "<html>Just a moment...</html>"))
+    check = {"body_json": [{"path": "status"}]}
+    result = await http_probe.run(probe(url, expect=check))
+    assert result.outcome is Outcome.UNEXPECTED_RESPONSE
+    assert result.detail == "HTTP 200: body is not JSON (expect.body_json)"
+
+
+async def test_every_body_json_check_must_hold(servers: Servers) -> None:
+    url = await servers.http(respond(200, STATUS_JSON))
+    checks = [{"path": "count", "equals": 2}, {"path": "status.indicator", "equals": "minor"}]
+    result = await http_probe.run(probe(url, expect={"body_json": checks}))
+    assert result.outcome is Outcome.UNEXPECTED_RESPONSE
+    assert "expect.body_json[1]" in result.detail
+
+
+# --- the error body refines the status ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "outcome", "detail"),
+    [
+        (
+            503,
+            '{"error": {"message": "x", "type": "server_error", "code": "server_is_overloaded"}}',
+            Outcome.OVERLOADED,
+            "HTTP 503, expected 2xx (server_error/server_is_overloaded)",
+        ),
+        (
+            400,
+            '{"type": "error", "error": {"type": "rate_limit_error", "message": "slow"}}',
+            Outcome.RATE_LIMITED,
+            "HTTP 400, expected 2xx (rate_limit_error)",
+        ),
+        (500, "Internal Server Error", Outcome.SERVER_ERROR, "HTTP 500, expected 2xx"),
+        (502, '{"error": "bad gateway"}', Outcome.SERVER_ERROR, "HTTP 502, expected 2xx (error)"),
+    ],
+)
+async def test_error_body_refines_the_outcome(
+    servers: Servers, status: int, body: str, outcome: Outcome, detail: str
+) -> None:
+    url = await servers.http(respond(status, body))
+    result = await http_probe.run(probe(url))
+    assert (result.outcome, result.detail) == (outcome, detail)
+
+
+async def test_request_id_from_an_anthropic_error_body(servers: Servers) -> None:
+    body = '{"type": "error", "error": {"type": "overloaded_error"}, "request_id": "req_b"}'
+    url = await servers.http(respond(529, body))
+    result = await http_probe.run(probe(url))
+    assert (result.outcome, result.request_id) == (Outcome.OVERLOADED, "req_b")
+
+
+async def test_a_slow_error_body_does_not_turn_a_500_into_a_timeout(servers: Servers) -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 1000\r\n\r\n{")
+        await writer.drain()
+        await servers.hold(5.0)
+        writer.close()
+
+    url = await servers.raw(handler)
+    result = await http_probe.run(probe(url, timeout="3s"))
+    assert result.outcome is Outcome.SERVER_ERROR
+    assert 1.0 <= result.duration < 2.0  # exchange.ERROR_BODY_WAIT, not the timeout
+
+
+# --- reuse_connections ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("reuse", [False, True])
+async def test_connection_reuse(servers: Servers, reuse: bool) -> None:
+    peers: set[object] = set()
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        assert request.transport is not None
+        peers.add(request.transport.get_extra_info("peername"))
+        return web.Response(text="ok")
+
+    url = (await servers.http(handler)).replace("127.0.0.1", "localhost")
+    clients = ProbeClients()
+    config = probe(url, reuse_connections=reuse)
+    try:
+        first = await run_probe(config, clients)
+        second = await run_probe(config, clients)
+    finally:
+        await clients.aclose()
+    assert first.outcome is second.outcome is Outcome.SUCCESS
+    assert "connect" in phases(first)
+    if reuse:
+        assert "connect" not in phases(second)
+        assert "dns" not in phases(first)  # a kept connection resolves nothing: not measured
+        assert len(peers) == 1
+    else:
+        assert {"dns", "connect"} <= set(phases(second))
+        assert len(peers) == 2

@@ -17,6 +17,7 @@ import trustme
 
 from exporter.models import Outcome
 from exporter.probes.outcome import (
+    classify_error,
     classify_exception,
     classify_status,
     describe_exception,
@@ -205,3 +206,60 @@ def test_a_bug_is_unexpected_response(exc: Exception) -> None:
     assert classify_exception(exc, response_started=False) is Outcome.UNEXPECTED_RESPONSE
     assert internal_error_detail(exc) == f"internal error: {type(exc).__name__}"
     assert PLANTED not in describe_exception(exc)
+
+
+# --- provider-described failures (classify_error) ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "kinds", "message", "outcome"),
+    [
+        # Anthropic, https://docs.claude.com/en/api/errors
+        (401, ("authentication_error",), "", Outcome.AUTH_ERROR),
+        (403, ("permission_error",), "", Outcome.AUTH_ERROR),
+        (429, ("rate_limit_error",), "", Outcome.RATE_LIMITED),
+        (529, ("overloaded_error",), "Overloaded", Outcome.OVERLOADED),
+        (500, ("api_error",), "", Outcome.SERVER_ERROR),
+        (400, ("invalid_request_error",), "", Outcome.CLIENT_ERROR),
+        (404, ("not_found_error",), "", Outcome.CLIENT_ERROR),
+        (413, ("request_too_large",), "", Outcome.CLIENT_ERROR),
+        (402, ("billing_error",), "", Outcome.CLIENT_ERROR),
+        # OpenAI, https://platform.openai.com/docs/guides/error-codes
+        (401, ("invalid_request_error", "invalid_api_key"), "", Outcome.AUTH_ERROR),
+        (403, ("invalid_request_error", "unsupported_country"), "", Outcome.AUTH_ERROR),
+        (429, ("requests", "rate_limit_exceeded"), "", Outcome.RATE_LIMITED),
+        (429, ("insufficient_quota", "insufficient_quota"), "", Outcome.RATE_LIMITED),
+        (429, ("requests",), "The engine is currently overloaded", Outcome.OVERLOADED),
+        (503, ("server_error",), "That model is currently overloaded", Outcome.OVERLOADED),
+        (503, ("service_unavailable_error", "server_is_overloaded"), "", Outcome.OVERLOADED),
+        (500, ("server_error",), "", Outcome.SERVER_ERROR),
+        (404, ("invalid_request_error", "model_not_found"), "", Outcome.CLIENT_ERROR),
+        # the body refines an ambiguous status
+        (400, ("rate_limit_error",), "", Outcome.RATE_LIMITED),
+        (500, ("overloaded_error",), "", Outcome.OVERLOADED),
+        (502, ("unknown_thing",), "", Outcome.SERVER_ERROR),
+        (418, (), "", Outcome.CLIENT_ERROR),
+        (301, (), "", Outcome.UNEXPECTED_RESPONSE),
+        # an error event inside a stream that started with 200
+        (200, ("overloaded_error",), "", Outcome.OVERLOADED),
+        (200, ("rate_limit_error",), "", Outcome.RATE_LIMITED),
+        (200, ("api_error",), "", Outcome.SERVER_ERROR),
+        (200, ("brand_new_error",), "", Outcome.SERVER_ERROR),
+        (200, (), "", Outcome.SERVER_ERROR),
+        (200, ("OVERLOADED_ERROR",), "", Outcome.OVERLOADED),  # case does not matter
+    ],
+)
+def test_classify_error(
+    status: int, kinds: tuple[str, ...], message: str, outcome: Outcome
+) -> None:
+    assert classify_error(status, kinds, message) is outcome
+
+
+def test_classify_error_agrees_with_classify_status_without_a_body() -> None:
+    for code in range(300, 600):
+        assert classify_error(code) is classify_status(code), code
+
+
+def test_overloaded_is_a_word_in_the_message() -> None:
+    assert classify_error(500, (), "the queue is not overloadedness") is Outcome.SERVER_ERROR
+    assert classify_error(500, (), "Overloaded.") is Outcome.OVERLOADED

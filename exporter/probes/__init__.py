@@ -1,8 +1,15 @@
 """Synthetic probes: one module per probe type behind the `RUNNERS` registry.
 
-Each runner takes its own config class and returns a `ProbeResult`; it never
+Each runner takes its own config class and the `ProbeClients` that keeps pooled
+clients (or None: every run fresh), and returns a `ProbeResult`; it never
 raises. `run_probe` dispatches on `config.type` and is the backstop: a runner
 that overruns its timeout becomes a `timeout`, a bug an `unexpected_response`.
+
+  http.py        the `http` type
+  outcome.py     the one outcome classification     results.py     ProbeResult, redacted
+  llm_errors.py  provider error JSON                clients.py     fresh or pooled clients
+  trace.py       phase timings                      exchange.py    DNS timing, capped reads
+  tls.py         SSL contexts                       jsonpath.py    expect.body_json
 """
 
 from __future__ import annotations
@@ -15,13 +22,16 @@ from typing import Any, Protocol
 
 from exporter.models import Outcome, ProbeResult
 from exporter.probes import http
+from exporter.probes.clients import ProbeClients
 from exporter.probes.outcome import internal_error_detail
+
+__all__ = ["RUNNERS", "ProbeClients", "run_probe"]
 
 log = logging.getLogger(__name__)
 
 # Each probe type has its own config class, so the registry's argument is loose;
 # `run_probe` only dispatches a config to the runner of its own `type`.
-Runner = Callable[[Any], Awaitable[ProbeResult]]
+Runner = Callable[[Any, ProbeClients | None], Awaitable[ProbeResult]]
 
 RUNNERS: dict[str, Runner] = {
     "http": http.run,
@@ -43,8 +53,12 @@ class ProbeConfigLike(Protocol):
     def effective_timeout(self) -> float: ...
 
 
-async def run_probe(config: ProbeConfigLike) -> ProbeResult:
-    """Run one probe of any type; never raises (except `asyncio.CancelledError`)."""
+async def run_probe(config: ProbeConfigLike, clients: ProbeClients | None = None) -> ProbeResult:
+    """Run one probe of any type; never raises (except `asyncio.CancelledError`).
+
+    `clients` keeps the clients of probes with `reuse_connections` across runs (the
+    runtime owns it); without it every run opens its own connection.
+    """
     started = time.perf_counter()
     runner = RUNNERS.get(config.type)
     if runner is None:
@@ -53,7 +67,7 @@ async def run_probe(config: ProbeConfigLike) -> ProbeResult:
     deadline = asyncio.timeout(config.effective_timeout + BACKSTOP_GRACE)
     try:
         async with deadline:
-            return await runner(config)
+            return await runner(config, clients)
     except Exception as exc:  # CancelledError is a BaseException: it propagates
         duration = time.perf_counter() - started
         if isinstance(exc, TimeoutError) and deadline.expired():

@@ -6,20 +6,20 @@ failure (`expect.status_ok`, body matching); this module decides *which*
 failure it is, so `http`, `anthropic` and `openai` probes count the same
 event under the same `outcome` label.
 
-Seam for LLM probes (a later issue, not implemented here): providers put the
-precise reason in the error body (Anthropic `{"type": "error", "error": {"type":
-"overloaded_error"}}`, OpenAI `{"error": {"type": ..., "code": ...}}`). That
-helper belongs next to `classify_status` as `classify_error_body(status, payload)
--> Outcome`, refining what the status alone says (e.g. a 400 whose body says
-`rate_limit_error`) and falling back to `classify_status(status)`.
+Providers put the precise reason in the error body (Anthropic `{"type": "error",
+"error": {"type": "overloaded_error"}}`, OpenAI `{"error": {"type": ..., "code":
+...}}`) and in error events inside a stream. `classify_error(status, kinds,
+message)` refines what the status alone says with those names (llm_errors.py
+parses the shapes); every probe type uses it for error responses.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import ssl
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import httpx
 
@@ -128,3 +128,92 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 def _short(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= _MAX_DESCRIPTION else text[: _MAX_DESCRIPTION - 1] + "…"
+
+
+# --- provider-described failures ------------------------------------------------
+
+# The providers' own names for a failure (Anthropic `error.type`; OpenAI `error.type`
+# and `error.code`; the `code` of OpenAI Responses stream errors), by the outcome they
+# mean. Checked in this order, so an OpenAI error `{"type": "invalid_request_error",
+# "code": "invalid_api_key"}` is an auth_error, not a client_error.
+_OVERLOADED_KINDS = frozenset({"overloaded_error", "server_is_overloaded", "engine_overloaded"})
+_KIND_OUTCOMES: tuple[tuple[frozenset[str], Outcome], ...] = (
+    (
+        frozenset(
+            {
+                "authentication_error",
+                "permission_error",
+                "invalid_api_key",
+                "invalid_authentication",
+                "unauthorized",
+                "permission_denied",
+            }
+        ),
+        Outcome.AUTH_ERROR,
+    ),
+    (
+        frozenset({"rate_limit_error", "rate_limit_exceeded", "insufficient_quota"}),
+        Outcome.RATE_LIMITED,
+    ),
+    (
+        frozenset(
+            {
+                "api_error",
+                "server_error",
+                "internal_error",
+                "internal_server_error",
+                "service_unavailable",
+                "service_unavailable_error",
+                "timeout_error",
+            }
+        ),
+        Outcome.SERVER_ERROR,
+    ),
+    (
+        frozenset(
+            {
+                "invalid_request_error",
+                "not_found_error",
+                "request_too_large",
+                "billing_error",
+                "model_not_found",
+                "context_length_exceeded",
+            }
+        ),
+        Outcome.CLIENT_ERROR,
+    ),
+)
+_OVERLOADED_TEXT = re.compile(r"\boverloaded\b", re.IGNORECASE)
+
+
+def classify_error(status: int, kinds: Iterable[str] = (), message: str = "") -> Outcome:
+    """The outcome of a failure the provider described itself.
+
+    `status` is the HTTP status of an error response, or the 200 of a stream in
+    which an error event arrived; `kinds` are the provider's names for the error
+    (Anthropic `error.type`; OpenAI `error.type` and `error.code`); `message` is
+    its human text, only ever searched for "overloaded".
+
+    1. overloaded: status 529, a kind saying so (`overloaded_error`,
+       `server_is_overloaded`, `engine_overloaded`) or "overloaded" in the
+       message (OpenAI's "That model is currently overloaded", sent as 429 or 503);
+    2. else 401/403 auth_error and 429 rate_limited: these statuses are unambiguous
+       (an OpenAI 401 says `invalid_request_error`, a 403 region block too);
+    3. else the first known kind: auth_error, rate_limited, server_error,
+       client_error (`_KIND_OUTCOMES`), which refines an ambiguous status (a 400
+       whose body says `rate_limit_error`) and names an error event in a stream;
+    4. else a status other than 2xx alone (`classify_status`);
+    5. else (an unknown error event inside a stream that started with 200)
+       server_error: the provider itself reported a failure.
+    """
+    names = {kind.lower() for kind in kinds if kind}
+    if status == 529 or names & _OVERLOADED_KINDS or _OVERLOADED_TEXT.search(message):
+        return Outcome.OVERLOADED
+    if status in (401, 403, 429):
+        return classify_status(status)
+    for known, outcome in _KIND_OUTCOMES:
+        if names & known:
+            return outcome
+    if status >= 300:
+        return classify_status(status)
+    return Outcome.SERVER_ERROR

@@ -1,0 +1,56 @@
+"""Client TLS for probes: cached SSL contexts and the peer certificate's expiry."""
+
+from __future__ import annotations
+
+import functools
+import os
+import ssl
+
+import certifi
+
+from exporter.config import TLSConfig
+
+
+def ssl_context(tls: TLSConfig) -> ssl.SSLContext:
+    """The client SSL context for `tls`, built once per distinct TLS config.
+
+    Building a context (loading the CA bundle) costs milliseconds, so contexts
+    are cached; the CA file's mtime is part of the key so a rotated CA is
+    picked up. Verification is on unless `insecure_skip_verify`; `ca_file`
+    adds a CA to certifi's bundle (the same roots httpx uses by default).
+    Raises OSError (ssl.SSLError is one) when the CA file cannot be loaded.
+    """
+    if tls.insecure_skip_verify:
+        return _cached_context(None, 0, insecure=True)
+    if tls.ca_file is None:
+        return _cached_context(None, 0, insecure=False)
+    ca_file = str(tls.ca_file)
+    return _cached_context(ca_file, os.stat(ca_file).st_mtime_ns, insecure=False)
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_context(ca_file: str | None, stamp: int, *, insecure: bool) -> ssl.SSLContext:
+    if insecure:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    context = ssl.create_default_context(cafile=certifi.where())
+    if ca_file is not None:
+        context.load_verify_locations(cafile=ca_file)
+    return context
+
+
+def not_after(stream: object) -> float | None:
+    """The peer certificate's notAfter, unix seconds; None when unverified/unknown.
+
+    `stream` is what httpcore's `start_tls` returns (its `get_extra_info`
+    exposes the `ssl_object`).
+    """
+    get_extra_info = getattr(stream, "get_extra_info", None)
+    ssl_object = get_extra_info("ssl_object") if callable(get_extra_info) else None
+    if not isinstance(ssl_object, ssl.SSLObject | ssl.SSLSocket):
+        return None
+    cert = ssl_object.getpeercert()  # {} when verification is disabled
+    value = cert.get("notAfter") if cert else None
+    return float(ssl.cert_time_to_seconds(value)) if isinstance(value, str) else None
