@@ -5,11 +5,14 @@ clients (or None: every run fresh), and returns a `ProbeResult`; it never
 raises. `run_probe` dispatches on `config.type` and is the backstop: a runner
 that overruns its timeout becomes a `timeout`, a bug an `unexpected_response`.
 
-  http.py        the `http` type
+  http.py        the `http` type          anthropic.py / openai.py  the LLM API types
+  llm.py         what the LLM types share: the call, error bodies, models lists
+  stream.py      reading and judging an LLM API's event stream
+  sse.py         server-sent events parser          llm_errors.py  provider error JSON
   outcome.py     the one outcome classification     results.py     ProbeResult, redacted
-  llm_errors.py  provider error JSON                clients.py     fresh or pooled clients
-  trace.py       phase timings                      exchange.py    DNS timing, capped reads
-  tls.py         SSL contexts                       jsonpath.py    expect.body_json
+  clients.py     fresh or pooled clients            trace.py       phase timings
+  exchange.py    DNS timing, capped reads           tls.py         SSL contexts
+  jsonpath.py    expect.body_json
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from exporter.models import Outcome, ProbeResult
-from exporter.probes import http
+from exporter.probes import anthropic, http, openai
 from exporter.probes.clients import ProbeClients
 from exporter.probes.outcome import internal_error_detail
 
@@ -35,6 +38,8 @@ Runner = Callable[[Any, ProbeClients | None], Awaitable[ProbeResult]]
 
 RUNNERS: dict[str, Runner] = {
     "http": http.run,
+    "anthropic": anthropic.run,
+    "openai": openai.run,
 }
 
 BACKSTOP_GRACE = 1.0  # seconds a runner may overrun its own timeout before we stop it
