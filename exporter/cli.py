@@ -167,6 +167,9 @@ async def serve(config: Config, path: Path | None, host: str | None, port: int) 
     without having touched an upstream.
     """
     sock = _listen(host, port)
+    # /metrics renders in a thread that holds the GIL; a 1 ms switch interval (default
+    # 5 ms) cuts the event loop's lag during a scrape about 4x (docs/performance.md).
+    sys.setswitchinterval(0.001)
     runtime = Runtime(config, path)
     runner = web.AppRunner(create_app(runtime), access_log=None)
     await runner.setup()

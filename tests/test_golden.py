@@ -93,6 +93,7 @@ def test_probe_exposition_matches_golden(snapshot_update: bool) -> None:
     _check("probe_runs.prom", _exposition(state), snapshot_update)
     _check("probe_runs.openmetrics", _exposition(state, openmetrics=True), snapshot_update)
 
+
 # --- the other platforms: each platform's interesting states, one page each ------------------
 
 PLATFORM_URLS = {
