@@ -7,6 +7,7 @@ https://docs.claude.com/en/api/errors); tests/llm_wire.py renders them.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import socket
 from collections.abc import AsyncIterator, Iterator
@@ -15,11 +16,14 @@ from typing import Any
 
 import pytest
 import trustme
+import yaml
+from prometheus_client import generate_latest
 
-from exporter.config import AnthropicProbeConfig
+from exporter.config import AnthropicProbeConfig, load_config
 from exporter.models import Outcome, ProbeResult
 from exporter.probes import RUNNERS, ProbeClients, run_probe
 from exporter.probes import anthropic as anthropic_probe
+from exporter.runtime import Runtime
 from tests.llm_upstream import LLMUpstream, Reply, running, server_tls
 
 KEY = "sk-ant-test-0123456789"
@@ -385,3 +389,29 @@ async def test_user_agent_is_ours_unless_configured(api: tuple[LLMUpstream, str]
     await anthropic_probe.run(probe(base, headers={"user-agent": "mine/1"}))
     assert sim.requests[0].headers["user-agent"].startswith("statusprobe/")
     assert sim.requests[1].headers["user-agent"] == "mine/1"
+
+
+async def test_ttft_and_outcomes_reach_the_metrics(
+    api: tuple[LLMUpstream, str], tmp_path: Path
+) -> None:
+    sim, base = api
+    sim.queue.append(Reply(first_token_delay=0.05))
+    sim.reply = Reply(status=529)
+    path = tmp_path / "statusprobe.yml"
+    probe_raw = {"name": "claude", "type": "anthropic", "url": base, "api_key": KEY}
+    path.write_text(yaml.safe_dump({"probes": [probe_raw | {"interval": "1s"}]}))
+    runtime = Runtime(load_config(path), path)
+    await runtime.start()
+    try:
+        async with asyncio.timeout(5):
+            while len(sim.requests) < 2 or runtime.state.snapshot().probes["claude"].last is None:
+                await asyncio.sleep(0.02)
+            while runtime.state.snapshot().probes["claude"].outcome_count(Outcome.OVERLOADED) < 1:
+                await asyncio.sleep(0.02)
+    finally:
+        await runtime.stop()
+    text = generate_latest(runtime.registry).decode()
+    assert 'statusprobe_probe_ttft_seconds_count{probe="claude"} 1.0' in text
+    assert 'statusprobe_probe_results_total{outcome="success",probe="claude"} 1.0' in text
+    assert 'statusprobe_probe_results_total{outcome="overloaded",probe="claude"}' in text
+    assert 'type="anthropic"' in text
