@@ -88,6 +88,10 @@ BAD_FIXTURES: dict[str, list[str]] = {
         "probes[0].component: component needs page: name the status page it belongs to"
     ],
     "unknown_slo_probe.yml": ["slos[0].probe: no probe named 'anthropic-message' in probes"],
+    "latency_threshold_not_a_bucket.yml": [
+        "slos[0].latency_threshold: must be a bound of the duration histogram: one of 50ms, "
+        "100ms, 250ms, 500ms, 1s, 2s500ms, 5s, 10s, 15s, 30s, 1m"
+    ],
     "objective_out_of_range.yml": [
         "slos[0].objective: must be a percentage between 0 and 100 (exclusive), e.g. 99.9"
     ],

@@ -17,6 +17,8 @@ from exporter.config.checks import check_timeout as _check_timeout
 from exporter.config.multi_target import MultiTargetConfig, check_stale_after
 from exporter.config.probes import ProbeConfig
 from exporter.config.types import Duration, HttpUrl, Model, Name, StrictInt
+from exporter.durations import format_duration
+from exporter.metrics import DURATION_BUCKETS
 
 # The status-page platforms (exporter/sources/, docs/sources.md); `auto` detects one.
 Provider = Literal[
@@ -84,6 +86,16 @@ class SLOConfig(Model):
     probe: str
     objective: float = Field(strict=True)  # percent: 99.9, not 0.999
     window: Duration = 30 * 86400.0
+    # None: an availability SLO (outcomes); a duration: a latency SLO (runs at most this slow)
+    latency_threshold: Duration | None = None
+
+    @field_validator("latency_threshold")
+    @classmethod
+    def _on_a_bucket_bound(cls, value: float | None) -> float | None:
+        if value is not None and value not in DURATION_BUCKETS:
+            bounds = ", ".join(format_duration(b) for b in DURATION_BUCKETS)
+            raise ValueError(f"must be a bound of the duration histogram: one of {bounds}")
+        return value
 
     @field_validator("objective")
     @classmethod

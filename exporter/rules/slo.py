@@ -64,7 +64,10 @@ class SLOSpec:
 
 
 def from_config(config: Config) -> list[SLOSpec]:
-    return [SLOSpec(s.name, s.probe, s.objective, s.window) for s in config.slos]
+    return [
+        SLOSpec(s.name, s.probe, s.objective, s.window, latency_threshold=s.latency_threshold)
+        for s in config.slos
+    ]
 
 
 def groups(params: Params, slos: Sequence[SLOSpec]) -> list[Group]:
