@@ -27,6 +27,8 @@ def _page_rows(pages: list[dict[str, Any]]) -> str:
     rows = []
     for p in pages:
         indicator = p["indicator"] or "unknown"
+        if p["stale"]:
+            indicator += " (stale)"
         poll = "up" if p["up"] else (p["last_error"] or "not polled yet")
         rows.append(
             f"<tr><td>{escape(p['name'])}</td><td>{escape(p['provider'])}</td>"

@@ -70,7 +70,7 @@ def render(config: Config, pages: list[PageOutcome], probes: list[ProbeResult]) 
         page_rows.append(
             [
                 cfg.name,
-                cfg.provider,
+                out.provider or cfg.provider,  # what `auto` detected
                 "ok",
                 out.indicator.value,
                 f"{len(out.components)} ({len(degraded)} not operational)",

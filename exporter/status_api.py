@@ -7,6 +7,7 @@ It never contains a secret: probe configs are summarised, never dumped.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,16 +17,19 @@ from exporter.models import ProbeResult
 from exporter.state import OUTCOMES, PageState, ProbeState, StateSnapshot
 
 
-def _page(name: str, page: PageState) -> dict[str, Any]:
+def _page(name: str, page: PageState, now: float) -> dict[str, Any]:
     snap = page.snapshot
     return {
         "name": name,
-        "provider": page.config.provider,
+        # what `auto` detected, else what is configured (as statusprobe_page_info shows)
+        "provider": (snap and snap.provider) or page.config.provider,
         "url": page.config.url,
         "up": page.up,
         "polled": page.polled,
+        "stale": page.is_stale(now),  # metrics no longer mirror this snapshot
         "last_success": page.last_success,
         "last_error": page.last_error,
+        "unknown_values": list(snap.unknown_values) if snap else [],
         "indicator": snap.indicator.value if snap else None,
         "description": snap.description if snap else None,
         "components": [
@@ -46,6 +50,7 @@ def _result(result: ProbeResult | None, at: float | None) -> dict[str, Any] | No
         "outcome": result.outcome.value,
         "status_code": result.status_code,
         "duration_seconds": round(result.duration, 6),
+        "ttft_seconds": None if result.ttft is None else round(result.ttft, 6),
         "detail": result.detail,
         "request_id": result.request_id,
         "at": at,
@@ -77,11 +82,14 @@ def _probe(name: str, probe: ProbeState, pages: Mapping[str, PageState]) -> dict
     }
 
 
-def status_document(snapshot: StateSnapshot, *, ready: bool, reload_error: str) -> dict[str, Any]:
+def status_document(
+    snapshot: StateSnapshot, *, ready: bool, reload_error: str, now: float | None = None
+) -> dict[str, Any]:
+    now = time.time() if now is None else now
     return {
         "version": __version__,
         "ready": ready,
         "config": {"last_reload_successful": not reload_error, "last_reload_error": reload_error},
-        "status_pages": [_page(n, p) for n, p in sorted(snapshot.pages.items())],
+        "status_pages": [_page(n, p, now) for n, p in sorted(snapshot.pages.items())],
         "probes": [_probe(n, p, snapshot.pages) for n, p in sorted(snapshot.probes.items())],
     }

@@ -232,7 +232,10 @@ async def test_status_api_and_landing_page_show_pages_and_probes(
     doc = await (await client.get("/api/v1/status")).json()
     assert doc["ready"] is True
     assert doc["status_pages"][0]["name"] == "acme"
-    assert doc["status_pages"][0]["indicator"] == "none"
+    page = doc["status_pages"][0]
+    assert page["indicator"] == "none"
+    assert (page["provider"], page["stale"], page["unknown_values"]) == ("statuspage", False, [])
+    assert doc["probes"][0]["last"]["ttft_seconds"] is None  # http probes stream no tokens
     assert doc["probes"][0]["last"]["outcome"] == "success"
     assert doc["probes"][0]["official"] == "operational"
     assert doc["probes"][0]["target"].startswith("127.0.0.1:")  # host only, no path or query
