@@ -33,18 +33,14 @@ missing `status` object or a missing `status.indicator` raise `ParseError`.
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from enum import StrEnum
-from typing import TypeVar
 
 import httpx
 
 from exporter.config import StatusPageConfig
-from exporter.errors import ParseError, PollFailed
+from exporter.errors import ParseError
 from exporter.models import (
     Component,
     ComponentStatus,
@@ -52,9 +48,22 @@ from exporter.models import (
     Incident,
     Indicator,
     PageSnapshot,
-    PollError,
 )
 from exporter.sources.fetch import get_json
+from exporter.sources.shape import (
+    Object,
+    Unknowns,
+    array,
+    first_timestamp,
+    flag,
+    join,
+    kind,
+    obj,
+    poll_failure_on_parse_error,
+    string,
+    text,
+    timestamp,
+)
 
 SUMMARY_PATH = "/api/v2/summary.json"
 RESOLVED_STATUSES = frozenset({"resolved", "postmortem"})
@@ -62,30 +71,24 @@ ACTIVE_MAINTENANCE_STATUSES = frozenset({"in_progress", "verifying"})
 INCIDENT_TIME_KEYS = ("started_at", "created_at")
 MAINTENANCE_TIME_KEYS = ("started_at", "scheduled_for", "created_at")
 _KNOWN_IMPACT_ALIASES = {"maintenance": Impact.NONE}
-_MAX_SHOWN = 64  # an unknown value is recorded truncated to this many characters
-
-E = TypeVar("E", bound=StrEnum)
-Object = Mapping[str, object]
 
 
 async def fetch(client: httpx.AsyncClient, page: StatusPageConfig) -> PageSnapshot:
     """Poll `page`'s summary; a payload without the summary's shape is INVALID_PAYLOAD."""
     payload = await get_json(client, page.url + SUMMARY_PATH, timeout=page.effective_timeout)
-    try:
+    with poll_failure_on_parse_error():
         return parse(payload)
-    except ParseError as exc:
-        raise PollFailed(PollError.INVALID_PAYLOAD, str(exc)) from None
 
 
 def parse(payload: object) -> PageSnapshot:
     """A `PageSnapshot` from a decoded summary.json; `ParseError` when it has another shape."""
-    root = _object(payload, "summary")
-    status = _object(root.get("status"), "status")
-    unknown = _Unknowns()
+    root = obj(payload, "summary")
+    status = obj(root.get("status"), "status")
+    unknown = Unknowns()
     return PageSnapshot(
         indicator=_indicator(status, unknown),
-        description=_text(status, "description", "status") or "",
-        components=_components(_array(root, "components", ""), unknown),
+        description=text(status, "description", "status") or "",
+        components=_components(array(root, "components", ""), unknown),
         incidents=_incidents(root, unknown),
         maintenances=_maintenances(root, unknown),
         updated_at=_page_updated_at(root),
@@ -96,32 +99,14 @@ def parse(payload: object) -> PageSnapshot:
 # --- enum values and their fallbacks ----------------------------------------
 
 
-class _Unknowns:
-    """Maps raw enum values, recording each unknown one once as "field=value"."""
-
-    def __init__(self) -> None:
-        self._seen: dict[str, None] = {}  # insertion-ordered set
-
-    def map(self, enum: type[E], field: str, raw: str | None, fallback: E) -> E:
-        if raw is not None:
-            with contextlib.suppress(ValueError):
-                return enum(raw)
-        shown = "null" if raw is None else raw[:_MAX_SHOWN]
-        self._seen.setdefault(f"{field}={shown}")
-        return fallback
-
-    def values(self) -> tuple[str, ...]:
-        return tuple(self._seen)
-
-
-def _indicator(status: Object, unknown: _Unknowns) -> Indicator:
-    raw = _text(status, "indicator", "status")
+def _indicator(status: Object, unknown: Unknowns) -> Indicator:
+    raw = text(status, "indicator", "status")
     if raw is None:
         raise ParseError("status.indicator is missing")
     return unknown.map(Indicator, "indicator", raw, Indicator.MINOR)
 
 
-def _impact(raw: str | None, unknown: _Unknowns) -> Impact:
+def _impact(raw: str | None, unknown: Unknowns) -> Impact:
     if raw in _KNOWN_IMPACT_ALIASES:
         return _KNOWN_IMPACT_ALIASES[raw]
     return unknown.map(Impact, "impact", raw, Impact.MINOR)
@@ -144,7 +129,7 @@ class _Row:
     position: float
 
 
-def _components(items: list[object], unknown: _Unknowns) -> tuple[Component, ...]:
+def _components(items: list[object], unknown: Unknowns) -> tuple[Component, ...]:
     rows = [_row(i, item) for i, item in enumerate(items)]
     parents = _parents(rows)
     leaves = [row for row in rows if not row.is_group and row.name]
@@ -154,16 +139,16 @@ def _components(items: list[object], unknown: _Unknowns) -> tuple[Component, ...
 
 def _row(index: int, item: object) -> _Row:
     path = f"components[{index}]"
-    raw = _object(item, path)
-    members = _array(raw, "components", path)
+    raw = obj(item, path)
+    members = array(raw, "components", path)
     return _Row(
         index=index,
-        id=_text(raw, "id", path) or "",
-        name=(_text(raw, "name", path) or "").strip(),
-        status=_text(raw, "status", path),
-        is_group=_flag(raw, "group", path),
-        group_id=_text(raw, "group_id", path) or "",
-        member_ids=tuple(_string(m, f"{path}.components[{i}]") for i, m in enumerate(members)),
+        id=text(raw, "id", path) or "",
+        name=(text(raw, "name", path) or "").strip(),
+        status=text(raw, "status", path),
+        is_group=flag(raw, "group", path),
+        group_id=text(raw, "group_id", path) or "",
+        member_ids=tuple(string(m, f"{path}.components[{i}]") for i, m in enumerate(members)),
         position=_number(raw, "position", path),
     )
 
@@ -190,7 +175,7 @@ def _display_key(row: _Row, group: _Row | None) -> tuple[float, int, float, int]
     return (group.position, group.index, row.position, row.index)
 
 
-def _component(row: _Row, group: _Row | None, unknown: _Unknowns) -> Component:
+def _component(row: _Row, group: _Row | None, unknown: Unknowns) -> Component:
     status = unknown.map(
         ComponentStatus, "component_status", row.status, ComponentStatus.DEGRADED_PERFORMANCE
     )
@@ -200,14 +185,14 @@ def _component(row: _Row, group: _Row | None, unknown: _Unknowns) -> Component:
 # --- incidents and maintenances -------------------------------------------------
 
 
-def _incidents(root: Object, unknown: _Unknowns) -> tuple[Incident, ...]:
+def _incidents(root: Object, unknown: Unknowns) -> tuple[Incident, ...]:
     def is_open(status: str) -> bool:
         return status not in RESOLVED_STATUSES
 
     return _select(root, "incidents", is_open, INCIDENT_TIME_KEYS, unknown)
 
 
-def _maintenances(root: Object, unknown: _Unknowns) -> tuple[Incident, ...]:
+def _maintenances(root: Object, unknown: Unknowns) -> tuple[Incident, ...]:
     def is_active(status: str) -> bool:
         return status in ACTIVE_MAINTENANCE_STATUSES
 
@@ -219,108 +204,45 @@ def _select(
     field: str,
     wanted: Callable[[str], bool],
     time_keys: tuple[str, ...],
-    unknown: _Unknowns,
+    unknown: Unknowns,
 ) -> tuple[Incident, ...]:
     """The entries of `root[field]` whose status is `wanted`, as `Incident`s."""
     selected = []
-    for i, item in enumerate(_array(root, field, "")):
+    for i, item in enumerate(array(root, field, "")):
         path = f"{field}[{i}]"
-        raw = _object(item, path)
-        if wanted(_text(raw, "status", path) or ""):
+        raw = obj(item, path)
+        if wanted(text(raw, "status", path) or ""):
             selected.append(_incident(raw, path, time_keys, unknown))
     return tuple(selected)
 
 
-def _incident(raw: Object, path: str, time_keys: tuple[str, ...], unknown: _Unknowns) -> Incident:
+def _incident(raw: Object, path: str, time_keys: tuple[str, ...], unknown: Unknowns) -> Incident:
     return Incident(
-        id=_text(raw, "id", path) or "",
-        name=_text(raw, "name", path) or "",
-        status=_text(raw, "status", path) or "",
-        impact=_impact(_text(raw, "impact", path), unknown),
-        started_at=_first_timestamp(raw, time_keys),
+        id=text(raw, "id", path) or "",
+        name=text(raw, "name", path) or "",
+        status=text(raw, "status", path) or "",
+        impact=_impact(text(raw, "impact", path), unknown),
+        started_at=first_timestamp(raw, time_keys),
         component_ids=_component_ids(raw, path),
     )
 
 
 def _component_ids(raw: Object, path: str) -> tuple[str, ...]:
     ids = []
-    for i, item in enumerate(_array(raw, "components", path)):
+    for i, item in enumerate(array(raw, "components", path)):
         item_path = f"{path}.components[{i}]"
-        ids.append(_text(_object(item, item_path), "id", item_path) or "")
+        ids.append(text(obj(item, item_path), "id", item_path) or "")
     return tuple(id_ for id_ in ids if id_)
 
 
-# --- timestamps -------------------------------------------------------------------
+# --- page-level fields ------------------------------------------------------------
 
 
 def _page_updated_at(root: Object) -> float | None:
     page = root.get("page")
     if page is None:
         return None
-    return _timestamp(_object(page, "page").get("updated_at"))
-
-
-def _first_timestamp(raw: Object, keys: tuple[str, ...]) -> float | None:
-    return next((t for t in map(_timestamp, map(raw.get, keys)) if t is not None), None)
-
-
-def _timestamp(value: object) -> float | None:
-    """Unix seconds of an ISO 8601 string; None for anything else."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
-
-
-# --- JSON shape checks: each raises ParseError naming the path ------------------
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-def _kind(value: object) -> str:
-    return "null" if value is None else type(value).__name__
-
-
-def _object(value: object, path: str) -> Object:
-    if not isinstance(value, dict):
-        raise ParseError(f"{path}: expected an object, got {_kind(value)}")
-    return value
-
-
-def _array(parent: Object, key: str, path: str) -> list[object]:
-    value = parent.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise ParseError(f"{_join(path, key)}: expected a list, got {_kind(value)}")
-    return value
-
-
-def _string(value: object, path: str) -> str:
-    if not isinstance(value, str):
-        raise ParseError(f"{path}: expected a string, got {_kind(value)}")
-    return value
-
-
-def _text(parent: Object, key: str, path: str) -> str | None:
-    value = parent.get(key)
-    return None if value is None else _string(value, _join(path, key))
-
-
-def _flag(parent: Object, key: str, path: str) -> bool:
-    value = parent.get(key)
-    if value is None:
-        return False
-    if not isinstance(value, bool):
-        raise ParseError(f"{_join(path, key)}: expected true or false, got {_kind(value)}")
-    return value
+    return timestamp(obj(page, "page").get("updated_at"))
 
 
 def _number(parent: Object, key: str, path: str) -> float:
@@ -329,5 +251,5 @@ def _number(parent: Object, key: str, path: str) -> float:
     if value is None:
         return math.inf
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ParseError(f"{_join(path, key)}: expected a number, got {_kind(value)}")
+        raise ParseError(f"{join(path, key)}: expected a number, got {kind(value)}")
     return value  # an int stays an int: float() of a huge one overflows
