@@ -12,7 +12,8 @@ import httpx
 TransportFailure = Literal["timeout", "dns_error", "tls_error", "connect_error"]
 
 
-def _chain(exc: BaseException) -> Iterator[BaseException]:
+def cause_chain(exc: BaseException) -> Iterator[BaseException]:
+    """`exc`, then what caused it, and so on (each once): where the real failure hides."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
@@ -35,7 +36,7 @@ def classify_transport_error(exc: BaseException) -> TransportFailure:
     quote what the server sent (h11's "illegal status line: bytearray(b'...')"),
     so a server answering garbage that mentions "SSL" must not be a tls_error.
     """
-    for link in _chain(exc):
+    for link in cause_chain(exc):
         if isinstance(link, httpx.TimeoutException | TimeoutError):
             return "timeout"
         if isinstance(link, socket.gaierror):

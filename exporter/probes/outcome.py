@@ -19,12 +19,12 @@ import os
 import re
 import socket
 import ssl
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 import httpx
 
 from exporter.models import Outcome
-from exporter.transport_errors import TransportFailure, classify_transport_error
+from exporter.transport_errors import TransportFailure, cause_chain, classify_transport_error
 
 _TRANSPORT_OUTCOMES: dict[TransportFailure, Outcome] = {
     "timeout": Outcome.TIMEOUT,
@@ -97,7 +97,7 @@ def describe_exception(exc: BaseException) -> str:
     header, token included), so for them only the type name is given. Callers
     still redact known secrets from the result.
     """
-    for link in _chain(exc):
+    for link in cause_chain(exc):
         if isinstance(link, ssl.SSLCertVerificationError) and link.verify_message:
             return _short(link.verify_message)
         if isinstance(link, ssl.SSLError) and link.reason:
@@ -114,15 +114,6 @@ def describe_exception(exc: BaseException) -> str:
 def internal_error_detail(exc: BaseException) -> str:
     """The detail of a probe that failed because of a bug: the type only."""
     return f"internal error: {type(exc).__name__}"
-
-
-def _chain(exc: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        current = current.__cause__ or current.__context__
 
 
 def _short(text: str) -> str:
