@@ -36,9 +36,8 @@ from prometheus_client.exposition import choose_encoder
 from pydantic import ValidationError
 
 from exporter.collector import page_families, target_host
-from exporter.config import StatusPageConfig
+from exporter.config import MultiTargetConfig, StatusPageConfig
 from exporter.config.messages import translate
-from exporter.config.multi_target import MultiTargetConfig
 from exporter.errors import PollFailed
 from exporter.runtime import Runtime, new_poll_client
 from exporter.sources import poll

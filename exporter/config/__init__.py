@@ -8,6 +8,7 @@ messages never quote a value from the file.
   types.py        field types and their validators (durations, secrets, URLs)
   models.py       the sections as frozen pydantic models
   probes.py       the `probes:` section: one model per probe type, one union
+  multi_target.py the `multi_target:` section (/probe)
   checks.py       cross-field checks the sections share
   loader.py       file -> Config, cross-references, literal-secret warnings
   yaml_loader.py  strict YAML (duplicate keys are errors)
@@ -28,6 +29,7 @@ from exporter.config.models import (
     SLOConfig,
     StatusPageConfig,
 )
+from exporter.config.multi_target import MultiTargetConfig
 from exporter.config.probes import (
     PROBE_TYPES,
     AnthropicProbeConfig,
@@ -52,6 +54,7 @@ __all__ = [
     "HttpProbeConfig",
     "JsonCheck",
     "LLMProbeBase",
+    "MultiTargetConfig",
     "OpenAIProbeConfig",
     "ProbeBase",
     "ProbeConfig",
