@@ -1,0 +1,1 @@
+"""Simulated upstreams for end-to-end tests and `statusprobe demo`."""
