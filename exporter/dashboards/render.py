@@ -1,0 +1,40 @@
+"""The dashboards as files: one JSON file per dashboard, named after its uid."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from exporter.dashboards import overview, probe, slo
+from exporter.dashboards.model import Dashboard
+from exporter.rules.params import Params
+
+BUILDERS: tuple[Callable[[Params], Dashboard], ...] = (overview.build, slo.build, probe.build)
+
+
+def dashboards(params: Params | None = None) -> tuple[Dashboard, ...]:
+    """The dashboards, built on the rules pack's series for `params` (default: defaults)."""
+    chosen = params or Params()
+    return tuple(build(chosen) for build in BUILDERS)
+
+
+def render(params: Params | None = None) -> dict[str, str]:
+    """File name -> JSON text, as `statusprobe dashboards` writes it."""
+    return {
+        f"{dashboard.uid}.json": json.dumps(
+            dashboard.to_json(), indent=2, sort_keys=True, ensure_ascii=False
+        )
+        + "\n"
+        for dashboard in dashboards(params)
+    }
+
+
+def write(files: dict[str, str], directory: Path) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for filename, text in files.items():
+        path = directory / filename
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
