@@ -1,4 +1,5 @@
-"""Command line: `statusprobe run | check-config | once | rules`, Prometheus-style flags."""
+"""Command line: `statusprobe run | check-config | once | rules | dashboards`, Prometheus-style
+flags."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from exporter.config import (
     load_default_config,
     read_raw,
 )
+from exporter.dashboards import command as dashboards_command
 from exporter.errors import ConfigError
 from exporter.logs import setup_logging
 from exporter.rules import command as rules_command
@@ -94,7 +96,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="override a parameter (see docs/rules.md); repeatable",
     )
-    for command in (run, check, once, rules):
+    dashboards = sub.add_parser(
+        "dashboards", help="render the Grafana dashboards (JSON) into a directory"
+    )
+    dashboards.add_argument("--output.dir", dest="output_dir", type=Path, required=True)
+    for command in (run, check, once, rules, dashboards):
         command.add_argument(
             "--log.level",
             dest="log_level",
@@ -112,6 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging("warning" if args.log_level == "warn" else args.log_level, args.log_format)
     if args.command == "check-config":
         return _check_config(args.config_file)
+    if args.command == "dashboards":
+        return dashboards_command.run(args.output_dir)
     try:
         config = load_config(args.config_file) if args.config_file else load_default_config()
     except ConfigError as exc:
