@@ -79,11 +79,14 @@ def _labels(slo: SLOSpec) -> dict[str, str]:
 
 
 def _error_ratio(params: Params, slo: SLOSpec, window: str) -> str:
+    """The SLI's error ratio over `window`. A window without runs records no sample
+    (the `> 0` on the denominator) rather than 0/0 = NaN, which would poison the
+    avg_over_time of the period series for a whole SLO window."""
     w = params.window(window)
     probe = f'probe="{slo.probe}"'
     if slo.latency_threshold is None:
         bad = sel(params, RESULTS, probe, 'outcome!="success"')
-        return f"sum(rate({bad}[{w}]))\n/\nsum(rate({sel(params, RESULTS, probe)}[{w}]))"
+        return f"sum(rate({bad}[{w}]))\n/\n(sum(rate({sel(params, RESULTS, probe)}[{w}])) > 0)"
     assert slo.latency_threshold is not None
     fast = sel(
         params,
@@ -92,7 +95,7 @@ def _error_ratio(params: Params, slo: SLOSpec, window: str) -> str:
         f'le="{le(slo.latency_threshold)}"',
     )
     total = sel(params, "statusprobe_probe_duration_seconds_count", probe)
-    return f"1 - (\n  sum(rate({fast}[{w}]))\n  /\n  sum(rate({total}[{w}]))\n)"
+    return f"1 - (\n  sum(rate({fast}[{w}]))\n  /\n  (sum(rate({total}[{w}])) > 0)\n)"
 
 
 def _claimed(params: Params, slo: SLOSpec) -> str:
