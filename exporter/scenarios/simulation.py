@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import dataclasses
 import re
+import ssl
 import time
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -199,19 +200,28 @@ class Simulation:
 
     @contextlib.asynccontextmanager
     async def serve(
-        self, host: str = "127.0.0.1", status_port: int = 0, api_port: int = 0
+        self,
+        host: str = "127.0.0.1",
+        status_port: int = 0,
+        api_port: int = 0,
+        *,
+        status_tls: ssl.SSLContext | None = None,
+        api_tls: ssl.SSLContext | None = None,
     ) -> AsyncIterator[Endpoints]:
-        """Serve the status page and the API for the duration of the block."""
+        """Serve the status page and the API for the duration of the block (port 0: a free
+        one; a TLS context: https)."""
         apps = (self.status_app(), self.api_app())
         runners = [web.AppRunner(app, shutdown_timeout=1.0, access_log=None) for app in apps]
         try:
             urls = []
-            for runner, port in zip(runners, (status_port, api_port), strict=True):
+            for runner, port, tls in zip(
+                runners, (status_port, api_port), (status_tls, api_tls), strict=True
+            ):
                 await runner.setup()
-                site = web.TCPSite(runner, host, port)
+                site = web.TCPSite(runner, host, port, ssl_context=tls)
                 await site.start()
                 bound = runner.addresses[0]
-                urls.append(f"http://{bound[0]}:{bound[1]}")
+                urls.append(f"{'https' if tls else 'http'}://{bound[0]}:{bound[1]}")
             yield Endpoints(status_page=urls[0], api=urls[1])
         finally:
             self.release.set()
