@@ -17,6 +17,7 @@ the poll counters and the last-success timestamp stay.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Generic, NamedTuple, Protocol, TypeVar
 from urllib.parse import urlsplit
 
@@ -104,10 +105,19 @@ PROBE_SPECS: ProbeSeries[m.Metric, m.Metric] = ProbeSeries(
 )
 
 
+# Label values of the enums, looked up once (an enum's .value is a slow descriptor).
+_INDICATORS = tuple((state, state.value) for state in Indicator)
+_STATUSES = tuple((status, status.value) for status in ComponentStatus)
+_IMPACTS = tuple((impact, impact.value) for impact in Impact)
+_OUTCOME_VALUES = tuple(outcome.value for outcome in OUTCOMES)
+_POLL_ERROR_VALUES = tuple(reason.value for reason in POLL_ERRORS)
+
+
 def trim(value: str) -> str:
     return value if len(value) <= m.MAX_LABEL_LENGTH else value[: m.MAX_LABEL_LENGTH - 1] + "…"
 
 
+@lru_cache(maxsize=16384)  # one url per probe; a scrape asks for every probe's
 def target_host(url: str) -> str:
     """Host (and port) only: never a path, query string or credentials."""
     parts = urlsplit(url)
@@ -118,8 +128,8 @@ def target_host(url: str) -> str:
 def add_page(out: PageSeries[A], name: str, page: PageState, now: float) -> None:
     """Page `name`'s series; the mirrored ones only while its snapshot is fresh at `now`."""
     out.up.add_metric([name], 1.0 if page.up else 0.0)
-    for kind in DROP_KINDS:
-        out.dropped.add_metric([name, kind], float(page.dropped_count(kind)))
+    for kind, dropped in zip(DROP_KINDS, page.dropped, strict=True):
+        out.dropped.add_metric([name, kind], float(dropped))
     out.unknown.add_metric([name], float(page.unknown_values))
     if page.last_duration is not None:
         out.duration.add_metric([name], page.last_duration)
@@ -127,26 +137,26 @@ def add_page(out: PageSeries[A], name: str, page: PageState, now: float) -> None
         out.backoff.add_metric([name], page.backoff_until)
     provider = (page.snapshot and page.snapshot.provider) or page.config.provider  # auto
     out.info.add_metric([name, provider, page.config.url], 1.0)
-    for reason in POLL_ERRORS:
-        out.errors.add_metric([name, reason.value], float(page.error_count(reason)))
+    for reason, errors in zip(_POLL_ERROR_VALUES, page.errors, strict=True):
+        out.errors.add_metric([name, reason], float(errors))
     if page.last_success is not None:
         out.last_success.add_metric([name], page.last_success)
     snapshot = page.snapshot
     if snapshot is None or page.is_stale(now):
         return
-    for state in Indicator:
-        out.indicator.add_metric([name, state.value], float(snapshot.indicator is state))
+    for state, value in _INDICATORS:
+        out.indicator.add_metric([name, value], float(snapshot.indicator is state))
     seen: set[tuple[str, str]] = set()
     for comp in kept_components(snapshot.components, page.config.max_components):
         key = (trim(comp.name), trim(comp.group))
         if key in seen:  # duplicate names would make the scrape invalid
             continue
         seen.add(key)
-        for status in ComponentStatus:
-            out.components.add_metric([name, *key, status.value], float(comp.status is status))
-    for impact in Impact:
+        for status, value in _STATUSES:
+            out.components.add_metric([name, *key, value], float(comp.status is status))
+    for impact, value in _IMPACTS:
         count = sum(1 for i in snapshot.incidents if i.impact is impact)
-        out.incidents.add_metric([name, impact.value], float(count))
+        out.incidents.add_metric([name, value], float(count))
     for inc in kept_incidents(snapshot.incidents, page.config.max_incidents):
         labels = [name, trim(inc.id), trim(inc.name), inc.impact.value, trim(inc.status)]
         out.incident_info.add_metric(labels, 1.0)
@@ -159,8 +169,8 @@ def add_probe(out: ProbeSeries[A, AH], name: str, probe: ProbeState) -> None:
     cfg = probe.config
     labels = [name, cfg.type, target_host(cfg.url), cfg.page or "", cfg.component or ""]
     out.info.add_metric(labels, 1.0)
-    for outcome in OUTCOMES:
-        out.results.add_metric([name, outcome.value], float(probe.outcome_count(outcome)))
+    for outcome, count in zip(_OUTCOME_VALUES, probe.outcomes, strict=True):
+        out.results.add_metric([name, outcome], float(count))
     if probe.ttft.count:
         out.ttft.add_histogram([name], probe.ttft)
     last = probe.last

@@ -1,0 +1,143 @@
+"""The /metrics and /probe bodies: statusprobe's own families written natively, the rest
+by prometheus_client, byte for byte what prometheus_client alone would write.
+
+Content negotiation is prometheus_client's `choose_encoder`, unchanged: it picks the
+format, the escaping and the Content-Type. When its choice is one `native_format` knows
+(Prometheus text, or OpenMetrics 1.0.0, with an escaping that leaves our names as they
+are: everything Prometheus 2.x and 3.x ask for by default), the body is
+
+- the other collectors' families (build_info, scheduler, process_*, python_info, ...)
+  rendered by that same encoder, in registry order;
+- the StatusprobeCollector's families, written by exposition_lines.py from its state
+  snapshot and spliced in at the collector's place in the registry;
+- OpenMetrics' one `# EOF` at the very end.
+
+Any other choice (escaping=dots, OpenMetrics escaping=values or another version) renders
+the whole registry through the encoder, as before. The HELP/TYPE headers of our families
+are prometheus_client's own rendering of each family without samples, once per format.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import cache, partial
+
+from prometheus_client.core import Metric
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.exposition import generate_latest as generate_text
+from prometheus_client.openmetrics.exposition import ALLOWUTF8, UNDERSCORES, VALUES
+from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
+from prometheus_client.registry import Collector
+
+from exporter import metrics as m
+from exporter.collector import metric_family, page_families
+from exporter.exposition_lines import LineCache, NativeFamilies, interleave, requesting_native
+from exporter.series import PAGE_SPECS, PROBE_SPECS
+from exporter.state import PageState
+
+Encoder = Callable[[Collector], bytes]
+EOF = b"# EOF\n"
+
+# Escapings under which prometheus_client writes our names (all legacy-valid) unchanged.
+# Not `dots` (it doubles every underscore) and, for OpenMetrics, not `values` (it
+# prefixes every sample name with U__): those go through prometheus_client whole.
+TEXT_ESCAPINGS = frozenset({UNDERSCORES, ALLOWUTF8, VALUES})
+OPENMETRICS_ESCAPINGS = frozenset({UNDERSCORES, ALLOWUTF8})
+
+
+@dataclass(frozen=True, slots=True)
+class NativeFormat:
+    openmetrics: bool
+    escaping: str
+
+    def encoder(self) -> Encoder:
+        if self.openmetrics:
+            return partial(generate_openmetrics, escaping=self.escaping, version="1.0.0")
+        return partial(generate_text, escaping=self.escaping)
+
+
+def native_format(encoder: Encoder) -> NativeFormat | None:
+    """The format of an encoder `choose_encoder` returned, if we write it natively."""
+    func, args, kwargs = encoder, (), {}
+    if isinstance(encoder, partial):
+        func, args, kwargs = encoder.func, encoder.args, encoder.keywords
+    escaping = kwargs.get("escaping", UNDERSCORES)
+    if args or not set(kwargs) <= {"escaping", "version"}:
+        return None
+    if func is generate_text and "version" not in kwargs and escaping in TEXT_ESCAPINGS:
+        return NativeFormat(openmetrics=False, escaping=escaping)
+    if (
+        func is generate_openmetrics
+        and kwargs.get("version") == "1.0.0"
+        and escaping in OPENMETRICS_ESCAPINGS
+    ):
+        return NativeFormat(openmetrics=True, escaping=escaping)
+    return None
+
+
+class _Families(Collector):
+    """A fixed list of families, for prometheus_client's encoders."""
+
+    def __init__(self, families: Iterable[Metric]) -> None:
+        self._families = list(families)
+
+    def collect(self) -> Iterator[Metric]:
+        return iter(self._families)
+
+
+def _encode(encoder: Encoder, fmt: NativeFormat, families: list[Metric]) -> bytes:
+    """prometheus_client's rendering of `families`, without OpenMetrics' `# EOF`."""
+    if not families:
+        return b""
+    body = encoder(_Families(families))
+    return body.removesuffix(EOF) if fmt.openmetrics else body
+
+
+@cache
+def family_headers(fmt: NativeFormat) -> tuple[tuple[bytes, ...], tuple[bytes, ...]]:
+    """HELP and TYPE lines of the page families and of the probe families in `fmt`."""
+    encoder = fmt.encoder()
+
+    def headers(specs: Iterable[m.Metric]) -> tuple[bytes, ...]:
+        return tuple(_encode(encoder, fmt, [metric_family(spec)]) for spec in specs)
+
+    return headers(PAGE_SPECS), headers(PROBE_SPECS)
+
+
+def render(registry: Collector, accept: str) -> tuple[bytes, str]:
+    """The exposition of `registry` for an Accept header, and its Content-Type."""
+    encoder, content_type = choose_encoder(accept)
+    fmt = native_format(encoder)
+    if fmt is None:
+        return encoder(registry), content_type
+    with requesting_native():
+        families = list(registry.collect())
+    pieces: list[bytes] = []
+    others: list[Metric] = []
+    for family in families:
+        if isinstance(family, NativeFamilies):
+            pieces.append(_encode(encoder, fmt, others))
+            others = []
+            pieces.extend(family.pieces(*family_headers(fmt)))
+        else:
+            others.append(family)
+    pieces.append(_encode(encoder, fmt, others))
+    if fmt.openmetrics:
+        pieces.append(EOF)
+    return b"".join(pieces), content_type
+
+
+def render_pages(
+    pages: Sequence[tuple[str, PageState]], now: float, accept: str
+) -> tuple[bytes, str]:
+    """The page families alone (what /probe serves), and the Content-Type."""
+    encoder, content_type = choose_encoder(accept)
+    fmt = native_format(encoder)
+    if fmt is None:
+        return encoder(_Families(page_families(list(pages), now))), content_type
+    page_headers, _ = family_headers(fmt)
+    pieces = interleave(page_headers, LineCache().page_chunks(pages, now))
+    if fmt.openmetrics:
+        pieces.append(EOF)
+    return b"".join(pieces), content_type
