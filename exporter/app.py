@@ -7,9 +7,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
-from prometheus_client.exposition import choose_encoder
 
-from exporter import landing
+from exporter import exposition, landing
 from exporter.errors import ConfigError
 from exporter.multi_target import MultiTarget
 from exporter.runtime import Runtime
@@ -46,10 +45,10 @@ async def _runtime_lifecycle(app: web.Application) -> AsyncIterator[None]:
 
 async def _metrics(request: web.Request) -> web.Response:
     registry = request.app[RUNTIME].registry
-    encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
     # Rendering thousands of series takes milliseconds; keep it off the event
     # loop so probe timings are not skewed. The collector reads a snapshot.
-    body = await asyncio.to_thread(encoder, registry)
+    accept = request.headers.get("Accept", "")
+    body, content_type = await asyncio.to_thread(exposition.render, registry, accept)
     response = web.Response(body=body, headers={"Content-Type": content_type})
     if "gzip" in request.headers.get("Accept-Encoding", ""):
         response.enable_compression(web.ContentCoding.gzip)

@@ -25,21 +25,19 @@ import logging
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import httpx
 from aiohttp import web
-from prometheus_client import CollectorRegistry
-from prometheus_client.core import Metric
-from prometheus_client.exposition import choose_encoder
 from pydantic import ValidationError
 
-from exporter.collector import page_families, target_host
 from exporter.config import MultiTargetConfig, StatusPageConfig
 from exporter.config.messages import translate
 from exporter.errors import PollFailed
+from exporter.exposition import render_pages
 from exporter.runtime import Runtime, new_poll_client
+from exporter.series import target_host
 from exporter.sources import poll
 from exporter.sources.backoff import backoff_delay
 from exporter.sources.fetch import RequestRefused
@@ -107,8 +105,8 @@ class MultiTarget:
             return web.Response(status=exc.status, text=f"{exc}\n")
         state, fetched = await self.refresh(page, _timeout(request, self.config.timeout))
         counter.labels("fetched" if fetched else "cached").inc()
-        encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
-        body = encoder(_registry(page_families([(label, state)], time.time())))
+        accept = request.headers.get("Accept", "")
+        body, content_type = render_pages([(label, state)], time.time(), accept)
         response = web.Response(body=body, headers={"Content-Type": content_type})
         if "gzip" in request.headers.get("Accept-Encoding", ""):
             response.enable_compression(web.ContentCoding.gzip)
@@ -209,17 +207,3 @@ def _timeout(request: web.Request, configured: float) -> float:
     if not math.isfinite(scrape) or scrape <= 0:
         return configured
     return max(MIN_TIMEOUT, min(configured, scrape - SCRAPE_TIMEOUT_OFFSET))
-
-
-class _Families:
-    def __init__(self, families: Iterable[Metric]) -> None:
-        self._families = list(families)
-
-    def collect(self) -> Iterator[Metric]:
-        return iter(self._families)
-
-
-def _registry(families: Iterable[Metric]) -> CollectorRegistry:
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(_Families(families))
-    return registry
