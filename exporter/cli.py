@@ -1,23 +1,17 @@
-"""Command line: `statusprobe run | check-config | once | rules | dashboards`, Prometheus-style
-flags."""
+"""Command line: `statusprobe run | check-config | once | rules | dashboards | demo`,
+Prometheus-style flags."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
-import signal
-import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from aiohttp import web
-
-from exporter import __version__, once
+from exporter import __version__, demo, once
 from exporter import rules as rules_pack
-from exporter.app import create_app
 from exporter.config import (
     Config,
     literal_secret_warnings,
@@ -29,10 +23,11 @@ from exporter.dashboards import command as dashboards_command
 from exporter.errors import ConfigError
 from exporter.logs import setup_logging
 from exporter.rules import command as rules_command
-from exporter.runtime import Runtime
+from exporter.server import serve
 
 DEFAULT_PORT = 10077  # above the exhausted 9100-9999 exporter range
 DEFAULT_LISTEN = f":{DEFAULT_PORT}"
+DEMO_LISTEN = f"127.0.0.1:{DEFAULT_PORT}"  # a demo stays on this machine unless told otherwise
 
 log = logging.getLogger("statusprobe")
 
@@ -46,6 +41,16 @@ def parse_listen_address(value: str) -> tuple[str | None, int]:
         )
     host = host.strip("[]")
     return (host or None), int(port)
+
+
+def _speed(value: str) -> float:
+    try:
+        speed = float(value)
+    except ValueError:
+        speed = 0.0
+    if not 0 < speed <= 3600:
+        raise argparse.ArgumentTypeError(f"invalid speed {value!r}: a number from 0 to 3600")
+    return speed
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -100,7 +105,23 @@ def _parser() -> argparse.ArgumentParser:
         "dashboards", help="render the Grafana dashboards (JSON) into a directory"
     )
     dashboards.add_argument("--output.dir", dest="output_dir", type=Path, required=True)
-    for command in (run, check, once, rules, dashboards):
+    demo_ = sub.add_parser(
+        "demo", help="play a simulated outage like April 2026's, watched by a live exporter"
+    )
+    demo_.add_argument(
+        "--web.listen-address",
+        dest="listen",
+        type=parse_listen_address,
+        default=parse_listen_address(DEMO_LISTEN),
+        help=f"address of the demo's status board and metrics (default {DEMO_LISTEN})",
+    )
+    demo_.add_argument(
+        "--speed",
+        type=_speed,
+        default=10.0,
+        help="how much faster than life the story plays (default 10: a loop of 7m30s)",
+    )
+    for command in (run, check, once, rules, dashboards, demo_):
         command.add_argument(
             "--log.level",
             dest="log_level",
@@ -120,6 +141,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _check_config(args.config_file)
     if args.command == "dashboards":
         return dashboards_command.run(args.output_dir)
+    if args.command == "demo":
+        return _demo(args.listen, args.speed)
     try:
         config = load_config(args.config_file) if args.config_file else load_default_config()
     except ConfigError as exc:
@@ -168,47 +191,10 @@ def _run(config: Config, path: Path | None, listen: tuple[str | None, int]) -> i
     return 0
 
 
-async def serve(config: Config, path: Path | None, host: str | None, port: int) -> None:
-    """Serve until SIGTERM or SIGINT; SIGHUP reloads the config file.
-
-    The port is bound before any poll or probe starts, so a busy port fails fast
-    without having touched an upstream.
-    """
-    sock = _listen(host, port)
-    # /metrics renders in a thread that holds the GIL; a 1 ms switch interval (default
-    # 5 ms) cuts the event loop's lag during a scrape about 4x (docs/performance.md).
-    sys.setswitchinterval(0.001)
-    runtime = Runtime(config, path)
-    runner = web.AppRunner(create_app(runtime), access_log=None)
-    await runner.setup()
+def _demo(listen: tuple[str | None, int], speed: float) -> int:
     try:
-        await web.SockSite(runner, sock).start()
-        log.info(
-            "statusprobe %s listening on %s:%d (%s)",
-            __version__,
-            host or "*",
-            port,
-            path or "embedded default config",
-        )
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGTERM, stop.set)
-        loop.add_signal_handler(signal.SIGINT, stop.set)
-        loop.add_signal_handler(signal.SIGHUP, _reload, runtime)
-        await stop.wait()
-        log.info("shutting down")
-    finally:
-        await runner.cleanup()
-
-
-def _listen(host: str | None, port: int) -> socket.socket:
-    """A listening socket; all interfaces (IPv6 and IPv4) when host is None."""
-    if host is None and socket.has_dualstack_ipv6():
-        return socket.create_server(("", port), family=socket.AF_INET6, dualstack_ipv6=True)
-    family = socket.AF_INET6 if host and ":" in host else socket.AF_INET
-    return socket.create_server((host or "", port), family=family, reuse_port=False)
-
-
-def _reload(runtime: Runtime) -> None:
-    with contextlib.suppress(ConfigError):  # logged and kept as a metric by reload()
-        runtime.reload()
+        asyncio.run(demo.run(*listen, speed=speed))
+    except OSError as exc:
+        log.error("cannot listen on %s:%d: %s", listen[0] or "*", listen[1], exc.strerror)
+        return 1
+    return 0
