@@ -1,16 +1,22 @@
-"""Does rendering /metrics off the event loop keep probe timing honest?
+"""Does rendering /metrics off the event loop keep probe timing honest? Old vs new renderer.
 
 Run: python bench/event_loop.py
 
 Serves exporter.app.create_app on 127.0.0.1 (a Runtime with no items, its State then
 filled with the largest bench size) and, in alternating windows, lets a client in a
-separate process scrape continuously, with Prometheus's headers (OpenMetrics, gzip),
-either /metrics (as shipped: render in asyncio.to_thread) or /metrics-inline (a variant
-handler added here: the same code with the render inline on the loop). Meanwhile a
-sampler on the loop sleeps 1 ms over and over and records how late it wakes: that
-lateness is what a probe's timer would suffer.
-A third mode is the shipped handler with sys.setswitchinterval(0.001) (default 0.005): how
-long the loop thread waits for the GIL while the render thread holds it.
+separate process scrape continuously, with Prometheus's headers (OpenMetrics, gzip):
+  * /metrics-old: the handler as it was before exporter/exposition.py, prometheus_client's
+    encoder over the whole registry in asyncio.to_thread;
+  * /metrics: as shipped, exposition.render in asyncio.to_thread; scraped back to back,
+    few entries change between two scrapes, so its line cache is nearly always warm;
+  * /metrics-cold: the same with an empty line cache at every scrape (a new collector over
+    the same State; the other collectors left out), the worst case: the first scrape after
+    a start or reload, when every entry is rendered;
+  * /metrics-inline: as shipped, but rendering on the loop instead of in a thread.
+Meanwhile a sampler on the loop sleeps 1 ms over and over and records how late it wakes:
+that lateness is what a probe's timer would suffer. In every window, idle included, a
+task records probe results and page polls at the rate of 5000 probes every 30 s and 300
+pages every 60 s. The GIL switch interval is 1 ms, as `statusprobe run` sets it.
 """
 
 from __future__ import annotations
@@ -18,38 +24,70 @@ from __future__ import annotations
 import asyncio
 import http.client
 import json
+import random
 import statistics
 import sys
 import time
 
 from aiohttp import web
+from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
-from workload import SIZES, fill_state, make_config
+from workload import SIZES, fill_state, make_config, make_result, make_snapshot
 
+from exporter import exposition
 from exporter.app import RUNTIME, create_app
-from exporter.config import parse_config
+from exporter.collector import StatusprobeCollector
+from exporter.config import Config, parse_config
 from exporter.runtime import Runtime
 
 WINDOW_S = 6.0  # per mode per round
 ROUNDS = 2
 MAX_SAMPLES = 200_000
+SWITCH_INTERVAL = 0.001  # what `statusprobe run` sets (exporter/cli.py)
 # What Prometheus 3 sends: OpenMetrics is chosen, and the body is gzipped.
 SCRAPE_HEADERS = {
     "Accept": "application/openmetrics-text;version=1.0.0;escaping=underscores,"
     "text/plain;version=1.0.0;escaping=underscores;q=0.5,*/*;q=0.1",
     "Accept-Encoding": "gzip",
 }
+RATIOS = ("lag p50 ms", "lag p99 ms", "lag max ms", "time in stalls >10ms %", "scrape p50 ms")
+MODES = {  # name: path (None: no scrapes)
+    "idle": None,
+    "old, to_thread": "/metrics-old",
+    "new, to_thread (shipped)": "/metrics",
+    "new cold, to_thread": "/metrics-cold",
+    "new, inline": "/metrics-inline",
+}
 
 
-async def metrics_inline(request: web.Request) -> web.Response:
-    """exporter.app._metrics without asyncio.to_thread: the render blocks the loop."""
-    registry = request.app[RUNTIME].registry
-    encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
-    body = encoder(registry)
+def _response(request: web.Request, body: bytes, content_type: str) -> web.Response:
     response = web.Response(body=body, headers={"Content-Type": content_type})
     if "gzip" in request.headers.get("Accept-Encoding", ""):
         response.enable_compression(web.ContentCoding.gzip)
     return response
+
+
+async def metrics_old(request: web.Request) -> web.Response:
+    """The /metrics handler before exporter/exposition.py: prometheus_client's encoder."""
+    encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
+    body = await asyncio.to_thread(encoder, request.app[RUNTIME].registry)
+    return _response(request, body, content_type)
+
+
+async def metrics_cold(request: web.Request) -> web.Response:
+    """The shipped renderer with an empty line cache: a new collector over the same State."""
+    registry = CollectorRegistry()
+    registry.register(StatusprobeCollector(request.app[RUNTIME].state))
+    accept = request.headers.get("Accept", "")
+    body, content_type = await asyncio.to_thread(exposition.render, registry, accept)
+    return _response(request, body, content_type)
+
+
+async def metrics_inline(request: web.Request) -> web.Response:
+    """The shipped renderer without asyncio.to_thread: the render blocks the loop."""
+    accept = request.headers.get("Accept", "")
+    body, content_type = exposition.render(request.app[RUNTIME].registry, accept)
+    return _response(request, body, content_type)
 
 
 def client(port: int, path: str, seconds: float) -> None:
@@ -77,14 +115,31 @@ async def sample_lag(stop: asyncio.Event) -> list[float]:
     return lags
 
 
+async def churn(runtime: Runtime, config: Config, stop: asyncio.Event) -> None:
+    """Record probe results and page polls at production rates, in 10 ms steps."""
+    rng = random.Random(5)
+    probes, pages = config.probes, config.status_pages
+    per_step = (len(probes) / 30 * 0.01, len(pages) / 60 * 0.01)  # 30 s and 60 s intervals
+    owed = [0.0, 0.0]
+    while not stop.is_set():
+        await asyncio.sleep(0.01)
+        owed = [owed[0] + per_step[0], owed[1] + per_step[1]]
+        for _ in range(int(owed[0])):
+            i = rng.randrange(len(probes))
+            runtime.state.record_probe(probes[i].name, make_result(rng, i % 10 == 0))
+        for _ in range(int(owed[1])):
+            i = rng.randrange(len(pages))
+            runtime.state.record_page_success(pages[i].name, make_snapshot(i))
+        owed = [owed[0] % 1, owed[1] % 1]
+
+
 async def window(
-    port: int, path: str | None, seconds: float, switch: float = 0.005
+    port: int, path: str | None, seconds: float, runtime: Runtime, config: Config
 ) -> tuple[list[float], list[float]]:
     """Loop lags (and scrape latencies) while a client scrapes `path` (None: idle)."""
-    default_switch = sys.getswitchinterval()
-    sys.setswitchinterval(switch)
     stop = asyncio.Event()
     sampler = asyncio.create_task(sample_lag(stop))
+    updates = asyncio.create_task(churn(runtime, config, stop))
     scrapes: list[float] = []
     if path is None:
         await asyncio.sleep(seconds)
@@ -103,7 +158,7 @@ async def window(
             raise RuntimeError(f"scrape client exited with {proc.returncode}")
         scrapes = json.loads(out)
     stop.set()
-    sys.setswitchinterval(default_switch)
+    await updates
     return await sampler, scrapes
 
 
@@ -128,45 +183,53 @@ async def main() -> None:
     pages, probes = SIZES[-1]
     runtime = Runtime(parse_config({}), None)
     app = create_app(runtime)
+    app.router.add_get("/metrics-old", metrics_old)
+    app.router.add_get("/metrics-cold", metrics_cold)
     app.router.add_get("/metrics-inline", metrics_inline)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
+    default_switch = sys.getswitchinterval()
+    sys.setswitchinterval(SWITCH_INTERVAL)
     try:
-        fill_state(runtime.state, make_config(pages, probes))
+        config = make_config(pages, probes)
+        fill_state(runtime.state, config, now=time.time())
         port = runner.addresses[0][1]
-        modes = {
-            "idle": (None, 0.005),
-            "to_thread (shipped)": ("/metrics", 0.005),
-            "inline": ("/metrics-inline", 0.005),
-            "to_thread, switch 1ms": ("/metrics", 0.001),
-        }
+
         results: dict[str, tuple[list[float], list[float], float]] = {
-            m: ([], [], 0.0) for m in modes
+            m: ([], [], 0.0) for m in MODES
         }
-        await window(port, "/metrics", 1.0)  # warm-up
-        plan = [("idle", 2.0)] + [(m, WINDOW_S) for m in list(modes)[1:]] * ROUNDS
-        for mode, seconds in plan:  # alternating, so drift hits both modes alike
+        await window(port, "/metrics", 1.0, runtime, config)  # warm-up
+        plan = [("idle", 2.0)] + [(m, WINDOW_S) for m in list(MODES)[1:]] * ROUNDS
+        for mode, seconds in plan:  # alternating, so drift hits every mode alike
             started = time.perf_counter()
-            path, switch = modes[mode]
-            lags, scrapes = await window(port, path, seconds, switch)
+            lags, scrapes = await window(port, MODES[mode], seconds, runtime, config)
             old = results[mode]
             elapsed = old[2] + time.perf_counter() - started
             results[mode] = (old[0] + lags, old[1] + scrapes, elapsed)
     finally:
+        sys.setswitchinterval(default_switch)
         await runner.cleanup()
-    rows = {mode: summary(*results[mode]) for mode in modes}
+    report(results, pages, probes)
+
+
+def report(
+    results: dict[str, tuple[list[float], list[float], float]], pages: int, probes: int
+) -> None:
+    rows = {mode: summary(*results[mode]) for mode in MODES}
     print(f"state ({pages}, {probes}); {ROUNDS} alternating windows of {WINDOW_S:.0f} s per mode")
+    print(f"GIL switch interval {SWITCH_INTERVAL * 1e3:.0f} ms; state updated at production rates")
     print("lag percentiles are per wake-up: a stalled loop wakes rarely, so see 'time in stalls'")
-    print(f"{'':24}" + "".join(f"{mode:>22}" for mode in rows))
+    print(f"{'':24}" + "".join(f"{mode:>26}" for mode in rows))
     for key in rows["idle"]:
-        print(f"{key:24}" + "".join(f"{row[key]:>22.1f}" for row in rows.values()))
-    thread = rows["to_thread (shipped)"]
-    print("\nratio to the shipped to_thread handler:  inline  switch 1ms")
-    for key in ("lag p50 ms", "lag max ms", "time in stalls >10ms %", "scrape p50 ms"):
-        ratios = [rows[mode][key] / thread[key] for mode in ("inline", "to_thread, switch 1ms")]
-        print(f"  {key:38}" + "".join(f"{r:8.2f}" for r in ratios))
+        print(f"{key:24}" + "".join(f"{row[key]:>26.1f}" for row in rows.values()))
+    old = rows["old, to_thread"]
+    others = list(MODES)[2:]
+    print(f"\n{'ratio to the old handler':28}" + "".join(f"{mode:>26}" for mode in others))
+    for key in RATIOS:
+        cells = [rows[mode][key] / old[key] if old[key] else float("nan") for mode in others]
+        print(f"  {key:26}" + "".join(f"{r:>26.3f}" for r in cells))
 
 
 if __name__ == "__main__":

@@ -1,17 +1,27 @@
-"""Scrape cost by size: render time (text and OpenMetrics), series, bytes, memory, hot paths.
+"""Scrape cost by size, prometheus_client's encoders vs the native exposition, side by side.
 
 Run: python bench/scrape.py [--profile]
 
-For each (pages, probes) size it builds a filled State (bench/workload.py) and measures, each
-repeated and reported as median (min-max):
-  * render: prometheus_client text and OpenMetrics generate_latest over the collector alone,
-    and collect() alone (the collector's share; the rest is the encoder);
+For each (pages, probes) size it builds a filled State (bench/workload.py) and measures,
+each repeated and reported as median (min-max), all renders of one repeat interleaved:
+  * render time, Prometheus text and OpenMetrics, of the StatusprobeCollector:
+      - old: prometheus_client's generate_latest over its metric families (what /metrics
+        served before exporter/exposition.py, and what it still serves for other formats);
+      - new, cold: exposition.render with an empty line cache (the first scrape, or the
+        first after a reload: every entry rendered);
+      - new, warm: nothing changed since the last scrape (every entry from the cache);
+      - new, steady: since the last scrape half the probes ran and a quarter of the pages
+        were polled (scraping every 15 s, probes every 30 s, pages every 60 s);
+    and the ratios old / new;
   * series (samples) and bytes of one exposition, plain and gzip (what Prometheus receives);
-  * memory (tracemalloc): the config, the filled State, and the transient peak of one render;
-  * State.record_probe (once per probe run) and State.snapshot() (once per scrape);
-  * the garbage collector's pauses during one text render (they hold the GIL, so they stall
-    the event loop even when the render runs in a thread).
---profile prints the top cProfile hotspots of one text render at the largest size.
+  * memory (tracemalloc): the config, the filled State, the transient peak of one render
+    (old and new, the body included) and what the line cache keeps between scrapes;
+  * garbage collections during one text render, old and new (they hold the GIL, so they
+    stall the event loop even when the render runs in a thread);
+  * State.record_probe (once per probe run) and State.snapshot() (once per scrape).
+The new renders are checked byte for byte against the old ones once per size.
+--profile prints the top cProfile hotspots of one old and one new (cold) text render at
+the largest size.
 """
 
 from __future__ import annotations
@@ -29,12 +39,31 @@ from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
-from workload import SIZES, fill_state, make_config, make_result
+from workload import FILLED_AT, SIZES, fill_state, make_config, make_result, make_snapshot
 
 from exporter.collector import StatusprobeCollector
+from exporter.config import Config
+from exporter.exposition import render
 from exporter.state import State
 
 MB = 1024 * 1024
+NOW = FILLED_AT + 60  # the scrape's clock: every page fresh
+OPENMETRICS = "application/openmetrics-text;version=1.0.0;escaping=underscores"
+FORMATS = {"text": "", "OpenMetrics": OPENMETRICS}
+
+
+def registry_of(state: State) -> tuple[CollectorRegistry, StatusprobeCollector]:
+    """A registry holding a new collector (so an empty line cache) over `state`."""
+    collector = StatusprobeCollector(state, clock=lambda: NOW)
+    registry = CollectorRegistry()
+    registry.register(collector)
+    return registry, collector
+
+
+def timed(fn: Callable[..., object], *args: object) -> float:
+    start = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - start
 
 
 def timings(fn: Callable[[], object], repeats: int, inner: int = 1) -> list[float]:
@@ -53,7 +82,21 @@ def fmt(values: list[float], scale: float, digits: int = 1) -> str:
     return f"{med * scale:.{digits}f} ({lo * scale:.{digits}f}-{hi * scale:.{digits}f})"
 
 
-def gc_pauses(fn: Callable[[], object]) -> tuple[int, float, float]:
+def ratio(old: list[float], new: list[float]) -> str:
+    return fmt([o / n for o, n in zip(old, new, strict=True)], 1, 1) + "x"
+
+
+def churn(state: State, config: Config, rng: random.Random) -> None:
+    """What 15 s bring: half the probes (30 s) ran once, a quarter of the pages (60 s) polled."""
+    for i, probe in enumerate(config.probes):
+        if rng.random() < 0.5:
+            state.record_probe(probe.name, make_result(rng, i % 10 == 0), now=NOW)
+    for i, page in enumerate(config.status_pages):
+        if rng.random() < 0.25:
+            state.record_page_success(page.name, make_snapshot(i), now=NOW)
+
+
+def gc_pauses(fn: Callable[[], object]) -> str:
     """Full (gen 2) collections during fn(), total and longest pause of all collections."""
     pauses: list[tuple[int, float]] = []
     started = [0.0]
@@ -64,17 +107,28 @@ def gc_pauses(fn: Callable[[], object]) -> tuple[int, float, float]:
         else:
             pauses.append((info["generation"], time.perf_counter() - started[0]))
 
+    gc.collect()
     gc.callbacks.append(callback)
     try:
         fn()
     finally:
         gc.callbacks.remove(callback)
     full = sum(1 for generation, _ in pauses if generation == 2)
-    return full, sum(p for _, p in pauses), max((p for _, p in pauses), default=0.0)
+    total, longest = sum(p for _, p in pauses), max((p for _, p in pauses), default=0.0)
+    return f"{full} / {total * 1e3:.0f} / {longest * 1e3:.0f}"
 
 
-def memory(pages: int, probes: int) -> tuple[float, float, float, float]:
-    """MB: config, filled State (steady), peak while filling, transient peak of one render."""
+def peak(fn: Callable[[], object]) -> float:
+    """MB: the transient peak of fn() above what was allocated before it (tracing on)."""
+    gc.collect()
+    tracemalloc.reset_peak()
+    before = tracemalloc.get_traced_memory()[0]
+    fn()
+    return (tracemalloc.get_traced_memory()[1] - before) / MB
+
+
+def memory(pages: int, probes: int) -> dict[str, str]:
+    """Config, filled State, the transient peak of each kind of render, the cache's keep."""
     gc.collect()
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
@@ -85,38 +139,74 @@ def memory(pages: int, probes: int) -> tuple[float, float, float, float]:
     fill_state(state, config)
     gc.collect()
     steady, fill_peak = tracemalloc.get_traced_memory()
-    registry = CollectorRegistry()
-    registry.register(StatusprobeCollector(state))
-    tracemalloc.reset_peak()
-    before_render = tracemalloc.get_traced_memory()[0]
-    generate_latest(registry)
-    render_peak = tracemalloc.get_traced_memory()[1] - before_render
+    old, _ = registry_of(state)
+    new, _ = registry_of(state)
+    old_text = peak(lambda: generate_latest(old))
+    old_om = peak(lambda: generate_openmetrics(old))  # type: ignore[no-untyped-call]
+    gc.collect()
+    before_cache = tracemalloc.get_traced_memory()[0]
+    cold = peak(lambda: render(new, ""))
+    gc.collect()
+    cache = (tracemalloc.get_traced_memory()[0] - before_cache) / MB
+    warm = peak(lambda: render(new, ""))
+    churn(state, config, random.Random(3))
+    steady_render = peak(lambda: render(new, ""))
     tracemalloc.stop()
-    return (
-        (after_config - base) / MB,
-        (steady - after_config) / MB,
-        (fill_peak - after_config) / MB,
-        render_peak / MB,
-    )
+    return {
+        "config MB": f"{(after_config - base) / MB:.1f}",
+        "State MB steady / fill peak": f"{(steady - after_config) / MB:.1f} / "
+        f"{(fill_peak - after_config) / MB:.1f}",
+        "render peak MB, old text / OM": f"{old_text:.1f} / {old_om:.1f}",
+        "render peak MB, new cold/warm/steady": f"{cold:.1f} / {warm:.1f} / {steady_render:.1f}",
+        "line cache kept MB": f"{cache:.1f}",
+    }
+
+
+def render_times(pages: int, probes: int, repeats: int) -> dict[str, list[float]]:
+    """Seconds per render, by kind; one value per repeat, all kinds interleaved."""
+    config = make_config(pages, probes)
+    state, moving = State(), State()  # moving: the one `churn` updates between renders
+    fill_state(state, config)
+    fill_state(moving, config)
+    rng = random.Random(2)
+    old, _ = registry_of(state)
+    warm, _ = registry_of(state)
+    steady, _ = registry_of(moving)
+    for accept in FORMATS.values():
+        render(warm, accept)
+    out: dict[str, list[float]] = {}
+    for _ in range(repeats):
+        for name, accept in FORMATS.items():
+            encoder = generate_openmetrics if accept else generate_latest
+            out.setdefault(f"old {name}", []).append(timed(encoder, old))
+            cold, _ = registry_of(state)
+            out.setdefault(f"cold {name}", []).append(timed(render, cold, accept))
+            out.setdefault(f"warm {name}", []).append(timed(render, warm, accept))
+            render(steady, accept)
+            churn(moving, config, rng)
+            out.setdefault(f"steady {name}", []).append(timed(render, steady, accept))
+    return out
+
+
+def check_identical(pages: int, probes: int) -> tuple[int, bytes]:
+    """Series count and text body; raises if the native bytes differ from the old ones."""
+    state = State()
+    fill_state(state, make_config(pages, probes))
+    registry, collector = registry_of(state)
+    for accept in FORMATS.values():
+        encoder = generate_openmetrics if accept else generate_latest
+        assert render(registry, accept)[0] == encoder(registry), "native exposition differs"
+    series = sum(len(family.samples) for family in collector.collect())
+    return series, generate_latest(registry)
 
 
 def bench_size(pages: int, probes: int) -> dict[str, str]:
     repeats = 5 if probes <= 1000 else 3
+    series, body = check_identical(pages, probes)
+    t = render_times(pages, probes, repeats)
     config = make_config(pages, probes)
     state = State()
     fill_state(state, config)
-    collector = StatusprobeCollector(state)
-    registry = CollectorRegistry()
-    registry.register(collector)
-    body = generate_latest(registry)
-    series = sum(len(family.samples) for family in collector.collect())
-    text_t: list[float] = []
-    om_t: list[float] = []
-    collect_t: list[float] = []
-    for _ in range(repeats):  # interleaved, so drift hits all three alike
-        text_t += timings(lambda: generate_latest(registry), 1)
-        om_t += timings(lambda: generate_openmetrics(registry), 1)  # type: ignore[no-untyped-call]
-        collect_t += timings(lambda: list(collector.collect()), 1)
     rng = random.Random(2)
     results = [make_result(rng, i % 10 == 0) for i in range(1000)]
     names = [p.name for p in config.probes]
@@ -124,42 +214,50 @@ def bench_size(pages: int, probes: int) -> dict[str, str]:
 
     def record() -> None:
         i = next(calls)
-        state.record_probe(names[i % len(names)], results[i % len(results)], now=1.7e9)
+        state.record_probe(names[i % len(names)], results[i % len(results)], now=NOW)
 
     record_t = timings(record, 5, inner=20_000)
     snapshot_t = timings(state.snapshot, 5, inner=max(20, 200_000 // probes))
-    full_gcs, gc_total, gc_max = gc_pauses(lambda: generate_latest(registry))
-    gc_text = f"{full_gcs} / {gc_total * 1e3:.0f} / {gc_max * 1e3:.0f}"
-    cfg_mb, state_mb, fill_peak_mb, render_mb = memory(pages, probes)
-    ratio = [o / t for o, t in zip(om_t, text_t, strict=True)]
-    share = [c / t for c, t in zip(collect_t, text_t, strict=True)]
-    return {
+    old, _ = registry_of(state)
+    new, _ = registry_of(state)
+    gc_old = gc_pauses(lambda: generate_latest(old))
+    gc_cold = gc_pauses(lambda: render(new, ""))
+    churn(state, config, rng)
+    gc_steady = gc_pauses(lambda: render(new, ""))
+    row = {
         "size (pages, probes)": f"({pages}, {probes})",
         "series": f"{series}",
         "bytes text / gzip": f"{len(body) / MB:.1f} MB / {len(gzip.compress(body)) / MB:.2f} MB",
-        "render text ms": fmt(text_t, 1e3),
-        "render OpenMetrics ms": fmt(om_t, 1e3),
-        "OpenMetrics / text": fmt(ratio, 1, 2),
-        "collect() share of text": fmt(share, 100, 0) + " %",
-        "text render us/series": fmt([t / series for t in text_t], 1e6, 2),
-        "State.record_probe us": fmt(record_t, 1e6, 2),
-        "State.snapshot() us": fmt(snapshot_t, 1e6, 1),
-        "GC in a render: full / ms / max": gc_text,
-        "config MB": f"{cfg_mb:.1f}",
-        "State MB steady / fill peak": f"{state_mb:.1f} / {fill_peak_mb:.1f}",
-        "render transient peak MB": f"{render_mb:.1f}",
     }
+    for name in FORMATS:
+        for kind in ("old", "cold", "warm", "steady"):
+            row[f"{name}: {kind} ms"] = fmt(t[f"{kind} {name}"], 1e3)
+        for kind in ("cold", "warm", "steady"):
+            row[f"{name}: old / {kind}"] = ratio(t[f"old {name}"], t[f"{kind} {name}"])
+    row["text us/series, old / cold"] = (
+        f"{statistics.median(t['old text']) / series * 1e6:.2f} / "
+        f"{statistics.median(t['cold text']) / series * 1e6:.2f}"
+    )
+    row["GC full/ms/max: old text"] = gc_old
+    row["GC full/ms/max: new cold"] = gc_cold
+    row["GC full/ms/max: new steady"] = gc_steady
+    row["State.record_probe us"] = fmt(record_t, 1e6, 2)
+    row["State.snapshot() us"] = fmt(snapshot_t, 1e6, 1)
+    return row | memory(pages, probes)
 
 
 def profile(pages: int, probes: int) -> None:
     state = State()
     fill_state(state, make_config(pages, probes))
-    registry = CollectorRegistry()
-    registry.register(StatusprobeCollector(state))
-    profiler = cProfile.Profile()
-    profiler.runcall(generate_latest, registry)
-    print(f"\ncProfile of one text render at ({pages}, {probes}), top by own time:")
-    pstats.Stats(profiler).strip_dirs().sort_stats("tottime").print_stats(12)
+    for label, fn in (
+        ("prometheus_client (old)", generate_latest),
+        ("native, cold cache (new)", lambda registry: render(registry, "")),
+    ):
+        registry, _ = registry_of(state)
+        profiler = cProfile.Profile()
+        profiler.runcall(fn, registry)
+        print(f"\ncProfile of one {label} text render at ({pages}, {probes}), top by own time:")
+        pstats.Stats(profiler).strip_dirs().sort_stats("tottime").print_stats(10)
 
 
 def main() -> None:

@@ -28,6 +28,7 @@ from exporter.state import State
 SIZES: tuple[tuple[int, int], ...] = ((10, 100), (100, 1000), (300, 5000))
 GROUPS = ("API", "Web", "Infrastructure")
 RESULTS_PER_PROBE = 5
+FILLED_AT = 1.7e9  # the wall-clock time fill_state records at by default
 
 
 def make_config(
@@ -96,15 +97,18 @@ def make_result(rng: random.Random, streaming: bool = False) -> ProbeResult:
     )
 
 
-def fill_state(state: State, config: Config, seed: int = 1) -> None:
-    """Record one good poll per page and RESULTS_PER_PROBE results per probe."""
+def fill_state(state: State, config: Config, seed: int = 1, now: float = FILLED_AT) -> None:
+    """Record one good poll per page and RESULTS_PER_PROBE results per probe, at `now`.
+
+    Scrape with a clock within the pages' stale_after (5 min) of `now` (e.g. FILLED_AT + 60),
+    or the pages' mirrored series (indicator, components, incidents) are left out."""
     rng = random.Random(seed)
     state.apply_config(config)
     for i, page in enumerate(config.status_pages):
-        state.record_page_success(page.name, make_snapshot(i), now=1.7e9)
+        state.record_page_success(page.name, make_snapshot(i), now=now)
     for i, probe in enumerate(config.probes):
         for _ in range(RESULTS_PER_PROBE):
-            state.record_probe(probe.name, make_result(rng, i % 10 == 0), now=1.7e9)
+            state.record_probe(probe.name, make_result(rng, i % 10 == 0), now=now)
 
 
 def make_state(pages: int, probes: int) -> tuple[Config, State]:
