@@ -610,3 +610,17 @@ async def test_a_reset_connection_is_a_connect_error(
 async def test_a_redirect_loop_is_an_http_error(client: httpx.AsyncClient, base_url: str) -> None:
     error = await failure(client, base_url + "/loop")
     assert (error.reason, error.detail) == (PollError.HTTP_ERROR, "too many redirects")
+
+
+def test_a_lone_surrogate_in_a_name_is_replaced_so_metrics_still_render() -> None:
+    payload = json.loads(
+        '{"status": {"indicator": "none"}, "components": '
+        '[{"id": "c1", "name": "API \\ud800", "status": "operational"}],'
+        ' "incidents": [{"id": "i1", "name": "\\udfff down", "status": "investigating",'
+        ' "impact": "minor"}]}'
+    )
+    snapshot = parse(payload)
+    assert snapshot.components[0].name == "API ?"
+    assert snapshot.incidents[0].name == "? down"
+    for text in (snapshot.components[0].name, snapshot.incidents[0].name):
+        text.encode("utf-8")  # would raise UnicodeEncodeError on a lone surrogate

@@ -108,9 +108,13 @@ def objects(parent: Object, key: str, path: str) -> list[tuple[str, Object]]:
 
 
 def string(value: object, path: str) -> str:
+    """A string field. JSON can carry a lone surrogate ("\\ud800") that UTF-8 cannot
+    encode; it becomes "?" here, or it would break every later /metrics render."""
     if not isinstance(value, str):
         raise ParseError(f"{path}: expected a string, got {kind(value)}")
-    return value
+    if value.isascii():
+        return value
+    return value.encode("utf-8", "replace").decode("utf-8")
 
 
 def text(parent: Object, key: str, path: str) -> str | None:
