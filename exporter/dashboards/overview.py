@@ -113,23 +113,12 @@ def _upstream(params: Params) -> tuple[Panel, ...]:
             mappings=p.status_mappings(),
             threshold_steps=SCALE,
         ),
-        p.timeseries(
+        _success_ratio(
             "Measured success ratio",
             "What your probes of this page's components saw: the share of successful runs "
             f"over {params.short_window}, all regions and replicas together. Compare with "
             "the official status on the left.",
-            [
-                Target(
-                    f"1 - (\n  {q.failure_ratio(params)}\n  and on (probe)\n  {mapped}\n)",
-                    "{{probe}}",
-                )
-            ],
-            unit="percentunit",
-            min_=0,
-            max_=1,
-            threshold_steps=p.SUCCESS_THRESHOLDS,
-            threshold_lines=True,
-            links=[TO_PROBE],
+            Target(_success_of(q.failure_ratio(params), mapped), "{{probe}}"),
         ),
         p.stat(
             "Divergence: failing while officially fine",
@@ -158,16 +147,15 @@ def _upstream(params: Params) -> tuple[Panel, ...]:
             height=6,
             threshold_steps=p.thresholds(p.GREEN, (1, p.RED)),
         ),
-        p.stat(
+        p.up_stat(
             "Status page polled",
             "Whether statusprobe could fetch and parse the page on its last poll (any "
             "replica). When not, the official status shown is the last good one.",
             [Target(f"max by (page) (statusprobe_page_up{{{q.PAGE}}})", "{{page}}")],
-            unit="none",
+            up="polled",
+            down="unreachable",
             width=3,
             height=6,
-            threshold_steps=p.thresholds(p.RED, (1, p.GREEN)),
-            mappings=p.up_mappings("polled", "unreachable"),
         ),
         p.table(
             "Incidents the page lists",
@@ -205,29 +193,20 @@ def _upstream(params: Params) -> tuple[Panel, ...]:
             "Whole probe run p50 and p95, and time to first token of streaming LLM probes "
             f"(StatusprobeUpstreamSlow alerts at p95 above {num(params.slow_duration_seconds)}s "
             f"and {num(params.slow_ttft_seconds)}s).",
-            _latency(params, q.PAGE),
+            latency(params, "probe", "probe", q.PROBE, q.REGION, page=q.PAGE),
             unit="s",
             min_=0,
             links=[TO_PROBE],
         ),
-        p.timeseries(
+        _success_ratio(
             "Success ratio by region",
             "The measured success ratio per vantage point (the `region` target label): "
             "failures in one region only point at the network path there. Without a "
             "`region` label, one series per probe.",
-            [
-                Target(
-                    f"1 - (\n  {q.sel(q.region_failure_ratio(params), q.REGION)}\n"
-                    f"  and on (probe)\n  {mapped}\n)",
-                    "{{probe}} {{region}}",
-                )
-            ],
-            unit="percentunit",
-            min_=0,
-            max_=1,
-            threshold_steps=p.SUCCESS_THRESHOLDS,
-            threshold_lines=True,
-            links=[TO_PROBE],
+            Target(
+                _success_of(q.sel(q.region_failure_ratio(params), q.REGION), mapped),
+                "{{probe}} {{region}}",
+            ),
         ),
         p.timeseries(
             "p95 latency by region",
@@ -252,6 +231,26 @@ def _upstream(params: Params) -> tuple[Panel, ...]:
     )
 
 
+def _success_ratio(title: str, description: str, target: Target) -> Panel:
+    """A success ratio over time, 0 to 1, with the success thresholds drawn."""
+    return p.timeseries(
+        title,
+        description,
+        [target],
+        unit="percentunit",
+        min_=0,
+        max_=1,
+        threshold_steps=p.SUCCESS_THRESHOLDS,
+        threshold_lines=True,
+        links=[TO_PROBE],
+    )
+
+
+def _success_of(failure_ratio: str, mapped: str) -> str:
+    """1 - `failure_ratio`, for the probes in `mapped` only."""
+    return f"1 - (\n  {failure_ratio}\n  and on (probe)\n  {mapped}\n)"
+
+
 def _outcome_share(mapped: str) -> str:
     runs = q.results_rate(q.PROBE, q.REGION)
     failed = q.results_rate('outcome!="success"', q.PROBE, q.REGION)
@@ -262,8 +261,11 @@ def _outcome_share(mapped: str) -> str:
     )
 
 
-def _latency(params: Params, page: str) -> list[Target]:
-    """p50 and p95 of run duration and TTFT, by probe, for the probes mapped to `page`."""
+def latency(
+    params: Params, by: str, series: str, *matchers: str, page: str | None = None
+) -> list[Target]:
+    """p50 and the slow quantile of run duration and TTFT, summed by `by`, legends naming
+    the `series` label; `page`: only the probes mapped to it (see promql.quantile)."""
     out = []
     for histogram, what, requires in (
         ("statusprobe_probe_duration_seconds", "", frozenset[str]()),
@@ -272,8 +274,8 @@ def _latency(params: Params, page: str) -> list[Target]:
         for quantile in (0.5, params.slow_quantile):
             out.append(
                 Target(
-                    q.quantile(quantile, histogram, "probe", q.PROBE, q.REGION, page=page),
-                    f"{what}p{num(quantile * 100)} {{{{probe}}}}",
+                    q.quantile(quantile, histogram, by, *matchers, page=page),
+                    f"{what}p{num(quantile * 100)} {{{{{series}}}}}",
                     requires=requires,
                 )
             )

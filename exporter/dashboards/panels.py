@@ -7,6 +7,7 @@ the panel's info tooltip; say what the panel answers), the targets and a size.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from exporter.dashboards.model import Json, Panel, Target
 
@@ -51,6 +52,8 @@ def thresholds(base: str, *steps: tuple[float, str]) -> Json:
 
 # Measured success ratios: red below 90%, yellow below 99%, green from 99%.
 SUCCESS_THRESHOLDS = thresholds(RED, (0.9, YELLOW), (0.99, GREEN))
+# 0/1 gauges (up, success): red at 0, green at 1.
+UP_THRESHOLDS = thresholds(RED, (1, GREEN))
 
 
 def status_mappings() -> list[Json]:
@@ -115,6 +118,18 @@ def link_to(uid: str, title: str, params: str) -> Json:
     }
 
 
+def _with_given(defaults: Json, **optional: Any) -> Json:
+    """`defaults` plus each `optional` key whose value is not None; a None leaves the key
+    out, so Grafana applies its own default."""
+    defaults.update({key: value for key, value in optional.items() if value is not None})
+    return defaults
+
+
+def _last_value() -> Json:
+    """reduceOptions of a panel showing each series' latest value."""
+    return {"calcs": ["lastNotNull"], "fields": "", "values": False}
+
+
 def _legend(table: bool) -> Json:
     return {
         "calcs": ["lastNotNull", "min", "max"] if table else [],
@@ -151,13 +166,12 @@ def timeseries(
         "stacking": {"group": "A", "mode": "normal" if stacked else "none"},
         "thresholdsStyle": {"mode": "line+area" if threshold_lines else "off"},
     }
-    defaults: Json = {"color": {"mode": "palette-classic"}, "custom": custom, "links": list(links)}
-    if min_ is not None:
-        defaults["min"] = min_
-    if max_ is not None:
-        defaults["max"] = max_
-    if threshold_steps is not None:
-        defaults["thresholds"] = threshold_steps
+    defaults = _with_given(
+        {"color": {"mode": "palette-classic"}, "custom": custom, "links": list(links)},
+        min=min_,
+        max=max_,
+        thresholds=threshold_steps,
+    )
     return Panel(
         "timeseries",
         title,
@@ -193,18 +207,17 @@ def stat(
     text_mode: str = "value_and_name",
 ) -> Panel:
     """`text_mode` "auto" leaves out the series name while there is one series."""
-    defaults: Json = {
-        "color": {"mode": "thresholds"},
-        "links": list(links),
-        "mappings": list(mappings),
-        "thresholds": threshold_steps or thresholds(BLUE),
-    }
-    if decimals is not None:
-        defaults["decimals"] = decimals
-    if min_ is not None:
-        defaults["min"] = min_
-    if max_ is not None:
-        defaults["max"] = max_
+    defaults = _with_given(
+        {
+            "color": {"mode": "thresholds"},
+            "links": list(links),
+            "mappings": list(mappings),
+            "thresholds": threshold_steps or thresholds(BLUE),
+        },
+        decimals=decimals,
+        min=min_,
+        max=max_,
+    )
     return Panel(
         "stat",
         title,
@@ -219,11 +232,36 @@ def stat(
             "graphMode": "none",
             "justifyMode": "auto",
             "orientation": "auto",
-            "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
+            "reduceOptions": _last_value(),
             "showPercentChange": False,
             "textMode": text_mode,
             "wideLayout": True,
         },
+    )
+
+
+def up_stat(
+    title: str,
+    description: str,
+    targets: Sequence[Target],
+    *,
+    up: str,
+    down: str,
+    width: int = 4,
+    height: int = 4,
+    text_mode: str = "value_and_name",
+) -> Panel:
+    """A stat of a 0/1 gauge: 1 shows `up` in green, 0 `down` in red."""
+    return stat(
+        title,
+        description,
+        targets,
+        unit="none",
+        width=width,
+        height=height,
+        threshold_steps=UP_THRESHOLDS,
+        mappings=up_mappings(up, down),
+        text_mode=text_mode,
     )
 
 
@@ -343,15 +381,11 @@ def bargauge(
     overrides: Sequence[Json] = (),
     links: Sequence[Json] = (),
 ) -> Panel:
-    defaults: Json = {
-        "color": {"mode": "thresholds"},
-        "links": list(links),
-        "thresholds": threshold_steps,
-    }
-    if min_ is not None:
-        defaults["min"] = min_
-    if max_ is not None:
-        defaults["max"] = max_
+    defaults = _with_given(
+        {"color": {"mode": "thresholds"}, "links": list(links), "thresholds": threshold_steps},
+        min=min_,
+        max=max_,
+    )
     return Panel(
         "bargauge",
         title,
@@ -368,7 +402,7 @@ def bargauge(
             "minVizWidth": 8,
             "namePlacement": "auto",
             "orientation": "horizontal",
-            "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
+            "reduceOptions": _last_value(),
             "showUnfilled": True,
             "sizing": "auto",
             "valueMode": "color",

@@ -13,7 +13,7 @@ from exporter.dashboards import promql as q
 from exporter.dashboards import variables as v
 from exporter.dashboards.links import OVERVIEW_UID, PROBE_UID, TITLES, links
 from exporter.dashboards.model import Dashboard, Panel, Row, Target
-from exporter.dashboards.overview import INCIDENTS, SCALE
+from exporter.dashboards.overview import INCIDENTS, SCALE, latency
 from exporter.durations import parse_duration
 from exporter.rules.model import num
 from exporter.rules.params import Params
@@ -75,14 +75,13 @@ def _probe(params: Params) -> tuple[Panel, ...]:
             mappings=p.status_mappings(),
             links=[TO_OVERVIEW],
         ),
-        p.stat(
+        p.up_stat(
             "Last run",
             "Whether the latest run succeeded, per region (a success from any replica "
             "there counts).",
             [Target(_by_region("statusprobe_probe_success"), "last run {{region}}")],
-            unit="none",
-            threshold_steps=p.thresholds(p.RED, (1, p.GREEN)),
-            mappings=p.up_mappings("success", "failed"),
+            up="success",
+            down="failed",
             text_mode="auto",
         ),
         p.stat(
@@ -160,7 +159,7 @@ def _probe(params: Params) -> tuple[Panel, ...]:
             "Duration and time to first token",
             "Whole run and time to first token (streaming LLM probes), p50 and "
             f"p{num(params.slow_quantile * 100)}, per region.",
-            _latency(params),
+            latency(params, "probe, region", "region", *RUN),
             unit="s",
             min_=0,
         ),
@@ -170,23 +169,6 @@ def _probe(params: Params) -> tuple[Panel, ...]:
 def _by_region(metric: str) -> str:
     """The probe's latest value of a gauge per region (any replica's, the highest)."""
     return f"max by (region) ({metric}{{{', '.join(RUN)}}})"
-
-
-def _latency(params: Params) -> list[Target]:
-    out = []
-    for histogram, what, requires in (
-        ("statusprobe_probe_duration_seconds", "", frozenset[str]()),
-        ("statusprobe_probe_ttft_seconds", "TTFT ", frozenset({"ttft"})),
-    ):
-        for quantile in (0.5, params.slow_quantile):
-            out.append(
-                Target(
-                    q.quantile(quantile, histogram, "probe, region", *RUN),
-                    f"{what}p{num(quantile * 100)} {{{{region}}}}",
-                    requires=requires,
-                )
-            )
-    return out
 
 
 def _exporter() -> tuple[Panel, ...]:
@@ -238,19 +220,13 @@ def _exporter() -> tuple[Panel, ...]:
             width=8,
             min_=0,
         ),
-        p.stat(
+        p.up_stat(
             "Config reload",
             "Whether the last config load or reload succeeded (a failed one keeps the "
             "previous config in force).",
-            [
-                Target(
-                    f"statusprobe_config_last_reload_successful{{{region}}}",
-                    "{{instance}}",
-                )
-            ],
-            unit="none",
-            threshold_steps=p.thresholds(p.RED, (1, p.GREEN)),
-            mappings=p.up_mappings("ok", "failed"),
+            [Target(f"statusprobe_config_last_reload_successful{{{region}}}", "{{instance}}")],
+            up="ok",
+            down="failed",
         ),
         p.stat(
             "Config loaded",
@@ -266,18 +242,12 @@ def _exporter() -> tuple[Panel, ...]:
             unit="none",
             colour_mode="none",
         ),
-        p.stat(
+        p.up_stat(
             "Status pages polled",
             "Whether any replica fetched and parsed each page on its last poll.",
-            [
-                Target(
-                    f"max by (page) (statusprobe_page_up{{{q.PAGE}, {region}}})",
-                    "{{page}}",
-                )
-            ],
-            unit="none",
-            threshold_steps=p.thresholds(p.RED, (1, p.GREEN)),
-            mappings=p.up_mappings("polled", "unreachable"),
+            [Target(f"max by (page) (statusprobe_page_up{{{q.PAGE}, {region}}})", "{{page}}")],
+            up="polled",
+            down="unreachable",
         ),
         p.stat(
             "Last successful poll",

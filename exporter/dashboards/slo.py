@@ -9,6 +9,8 @@ SLO of the config it was rendered with (`statusprobe rules --config.file F`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from exporter.dashboards import panels as p
 from exporter.dashboards import promql as q
 from exporter.dashboards import variables as v
@@ -126,33 +128,30 @@ def _unit_override(name: str, unit: str) -> Json:
 def _per_slo() -> tuple[Panel, ...]:
     burns = _burn_windows()
     return (
-        p.stat(
+        _plain(
             "Objective",
             "The SLO's target: the share of good probe runs over the window.",
-            [_t(_s(OBJECTIVE), "{{slo}}")],
-            unit="percentunit",
+            OBJECTIVE,
+            "{{slo}}",
             decimals=2,
-            colour_mode="none",
         ),
-        p.stat(
+        _plain(
             "Measured over the window",
             "The SLI your probes measured over the whole SLO window (availability: "
             "successful runs; latency: runs faster than the threshold).",
-            [_t(_s(PERIOD_SLI), "{{probe}}")],
-            unit="percentunit",
+            PERIOD_SLI,
+            "{{probe}}",
             decimals=3,
-            colour_mode="none",
             links=[TO_PROBE],
         ),
-        p.stat(
+        _plain(
             "Official over the window",
             "What the status page claimed over the same window: the share of time it showed "
             "the probe's component as up (availability) or fast (latency). Official 100%, "
             "measured 98.7%: the status page did not admit it.",
-            [_t(_s(PERIOD_CLAIMED), "{{probe}}")],
-            unit="percentunit",
+            PERIOD_CLAIMED,
+            "{{probe}}",
             decimals=3,
-            colour_mode="none",
         ),
         p.stat(
             "Error budget remaining",
@@ -171,13 +170,13 @@ def _per_slo() -> tuple[Panel, ...]:
             decimals=2,
             threshold_steps=p.thresholds(p.GREEN, (1, p.YELLOW), (6, p.ORANGE), (14.4, p.RED)),
         ),
-        p.stat(
+        _plain(
             "Window",
             "The SLO window. Mind Prometheus' retention: a 30d window over 15 days of data "
             "covers 15 days.",
-            [_t(_s(PERIOD_DAYS), "{{slo}}")],
+            PERIOD_DAYS,
+            "{{slo}}",
             unit="d",
-            colour_mode="none",
         ),
         p.bargauge(
             "Burn rate on the alert windows",
@@ -242,6 +241,28 @@ def _per_slo() -> tuple[Panel, ...]:
             overrides=_colours(("A", p.BLUE), ("B", p.PURPLE)),
             links=[TO_PROBE],
         ),
+    )
+
+
+def _plain(
+    title: str,
+    description: str,
+    metric: str,
+    legend: str,
+    *,
+    unit: str = "percentunit",
+    decimals: int | None = None,
+    links: Sequence[Json] = (),
+) -> Panel:
+    """A stat of one of the SLO's recorded series, uncoloured: a fact, not a verdict."""
+    return p.stat(
+        title,
+        description,
+        [_t(_s(metric), legend)],
+        unit=unit,
+        decimals=decimals,
+        colour_mode="none",
+        links=links,
     )
 
 
