@@ -9,19 +9,21 @@ from __future__ import annotations
 import copy
 import json
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from hypothesis import strategies as st
 
+from exporter import sources
 from exporter.config import StatusPageConfig
-from exporter.errors import ParseError
+from exporter.errors import ParseError, PollFailed
 from exporter.models import PageSnapshot
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -90,6 +92,42 @@ async def site(routes: dict[str, Reply]) -> AsyncIterator[tuple[Site, str]]:
 async def client() -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(follow_redirects=True, max_redirects=5, trust_env=False) as c:
         yield c
+
+
+async def poll_site(
+    routes: dict[str, Reply], provider: str, path: str = ""
+) -> tuple[PageSnapshot, Site]:
+    """Poll a `page` of `provider` at `<site>/<path>` through `sources.poll`; the snapshot and
+    the site, for its hits."""
+    async with site(routes) as (served, url), client() as c:
+        snapshot = await sources.poll(c, page(url + path, provider))
+    return snapshot, served
+
+
+async def fetch_failure(
+    fetch: Callable[[httpx.AsyncClient, StatusPageConfig], Awaitable[object]],
+    routes: dict[str, Reply],
+    provider: str,
+    path: str = "",
+) -> tuple[PollFailed, Site]:
+    """Call a source's `fetch` on `<site>/<path>`, which must raise PollFailed; that and the
+    site."""
+    async with site(routes) as (served, url), client() as c:
+        with pytest.raises(PollFailed) as caught:
+            await fetch(c, page(url + path, provider))
+    return caught.value, served
+
+
+# --- the parser properties every platform keeps ----------------------------------------------
+
+FIXTURE_STATES = ["operational", "incident", "maintenance", "unknown_values"]
+
+
+def parse_leaves_payloads_untouched(parse: Callable[..., PageSnapshot], *payloads: object) -> None:
+    """Parsing a fixture leaves it as it was (the fixtures hold no NaN: `==` is enough)."""
+    before = copy.deepcopy(payloads)
+    parse(*payloads)
+    assert payloads == before
 
 
 # --- hypothesis: arbitrary JSON, and JSON shaped like a platform's --------------------------

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -20,37 +19,31 @@ import yaml
 from prometheus_client import generate_latest
 
 from exporter.config import AnthropicProbeConfig, load_config
-from exporter.models import Outcome, ProbeResult
+from exporter.models import Outcome
 from exporter.probes import RUNNERS, ProbeClients, run_probe
 from exporter.probes import anthropic as anthropic_probe
 from exporter.runtime import Runtime
+from tests.llm_probes import (  # noqa: F401 (ca_fixture, closed_port_fixture: fixtures)
+    ca_fixture,
+    closed_port_fixture,
+    phases,
+    probe_config,
+    simulated_api,
+)
 from tests.llm_upstream import LLMUpstream, Reply, running, server_tls
 
 KEY = "sk-ant-test-0123456789"
+IDENTITY = {"name": "claude", "type": "anthropic", "api_key": KEY}
 
 
 def probe(url: str, **fields: Any) -> AnthropicProbeConfig:
-    raw: dict[str, Any] = {
-        "name": "claude",
-        "type": "anthropic",
-        "url": url,
-        "api_key": KEY,
-        "interval": "5s",
-        "timeout": "2s",
-        "stream_idle_timeout": "300ms",
-    }
-    return AnthropicProbeConfig.model_validate(raw | fields)
-
-
-def phases(result: ProbeResult) -> dict[str, float]:
-    return dict(result.phases)
+    return probe_config(AnthropicProbeConfig, IDENTITY, url, fields)
 
 
 @pytest.fixture
 async def api() -> AsyncIterator[tuple[LLMUpstream, str]]:
-    sim = LLMUpstream()
-    async with running(sim) as base:
-        yield sim, base.replace("127.0.0.1", "localhost")
+    async with simulated_api("localhost") as served:
+        yield served
 
 
 # --- success ----------------------------------------------------------------------
@@ -303,13 +296,6 @@ async def test_models_mode_errors(api: tuple[LLMUpstream, str]) -> None:
 # --- transport failures -----------------------------------------------------------
 
 
-@pytest.fixture
-def closed_port() -> Iterator[int]:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        yield sock.getsockname()[1]
-
-
 async def test_transport_failures(api: tuple[LLMUpstream, str], closed_port: int) -> None:
     refused = await anthropic_probe.run(probe(f"http://127.0.0.1:{closed_port}"))
     assert refused.outcome is Outcome.CONNECT_ERROR
@@ -323,11 +309,6 @@ async def test_transport_failures(api: tuple[LLMUpstream, str], closed_port: int
 
 
 # --- TLS -------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
 
 
 @pytest.fixture

@@ -9,8 +9,7 @@ https://platform.openai.com/docs/guides/error-codes); tests/llm_wire.py renders 
 
 from __future__ import annotations
 
-import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -18,36 +17,30 @@ import pytest
 import trustme
 
 from exporter.config import OpenAIProbeConfig
-from exporter.models import Outcome, ProbeResult
+from exporter.models import Outcome
 from exporter.probes import RUNNERS
 from exporter.probes import openai as openai_probe
+from tests.llm_probes import (  # noqa: F401 (ca_fixture, closed_port_fixture: fixtures)
+    ca_fixture,
+    closed_port_fixture,
+    phases,
+    probe_config,
+    simulated_api,
+)
 from tests.llm_upstream import LLMUpstream, Reply, running, server_tls
 
 KEY = "sk-proj-test-0123456789"
+IDENTITY = {"name": "gpt", "type": "openai", "api_key": KEY}
 
 
 def probe(url: str, **fields: Any) -> OpenAIProbeConfig:
-    raw: dict[str, Any] = {
-        "name": "gpt",
-        "type": "openai",
-        "url": url,
-        "api_key": KEY,
-        "interval": "5s",
-        "timeout": "2s",
-        "stream_idle_timeout": "300ms",
-    }
-    return OpenAIProbeConfig.model_validate(raw | fields)
-
-
-def phases(result: ProbeResult) -> dict[str, float]:
-    return dict(result.phases)
+    return probe_config(OpenAIProbeConfig, IDENTITY, url, fields)
 
 
 @pytest.fixture
 async def api() -> AsyncIterator[tuple[LLMUpstream, str]]:
-    sim = LLMUpstream()
-    async with running(sim) as base:
-        yield sim, base
+    async with simulated_api() as served:
+        yield served
 
 
 APIS = ["chat_completions", "responses"]
@@ -259,13 +252,6 @@ async def test_models_mode(api: tuple[LLMUpstream, str]) -> None:
 # --- transport failures -----------------------------------------------------------
 
 
-@pytest.fixture
-def closed_port() -> Iterator[int]:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        yield sock.getsockname()[1]
-
-
 async def test_transport_failures(api: tuple[LLMUpstream, str], closed_port: int) -> None:
     refused = await openai_probe.run(probe(f"http://127.0.0.1:{closed_port}"))
     assert refused.outcome is Outcome.CONNECT_ERROR
@@ -274,11 +260,6 @@ async def test_transport_failures(api: tuple[LLMUpstream, str], closed_port: int
     sim, base = api
     sim.reply = Reply(reset=True)
     assert (await openai_probe.run(probe(base))).outcome is Outcome.CONNECT_ERROR
-
-
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
 
 
 async def test_tls(ca: trustme.CA, tmp_path: Path) -> None:

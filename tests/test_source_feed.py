@@ -15,12 +15,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exporter import sources
-from exporter.errors import ParseError, PollFailed
+from exporter.errors import ParseError
 from exporter.models import Impact, Incident, Indicator, PageSnapshot, PollError
 from exporter.sources import feed
 from exporter.sources.feed import RECENT, parse
-from tests.platforms import Reply, client, page, parses_or_raises_parse_error, raw, site
+from tests.platforms import Reply, fetch_failure, parses_or_raises_parse_error, poll_site, raw
 
 NOW = 1776262800.0  # 2026-04-15T14:20:00Z
 
@@ -157,8 +156,7 @@ def test_any_xml_parses_or_raises_parse_error(body: bytes) -> None:
 async def test_fetch_reads_the_feed_url_asking_for_a_feed() -> None:
     body = raw("feed", "azure.rss")
     routes = {"/en-us/status/feed/": Reply(body, content_type="application/rss+xml")}
-    async with site(routes) as (served, url), client() as c:
-        snapshot = await sources.poll(c, page(url + "/en-us/status/feed/", "feed"))
+    snapshot, served = await poll_site(routes, "feed", "/en-us/status/feed/")
     assert [i.status for i in snapshot.incidents] in ([], ["investigating"])  # now: real time
     assert served.hits == {"/en-us/status/feed/": 1}
     assert served.accept["/en-us/status/feed/"] == feed.ACCEPT
@@ -166,10 +164,8 @@ async def test_fetch_reads_the_feed_url_asking_for_a_feed() -> None:
 
 async def test_an_html_page_is_invalid_payload() -> None:
     routes = {"/": Reply("<html><body>Status</body></html>", content_type="text/html")}
-    async with site(routes) as (_, url), client() as c:
-        with pytest.raises(PollFailed) as caught:
-            await feed.fetch(c, page(url + "/", "feed"))
-    assert (caught.value.reason, caught.value.detail) == (
+    failed, _ = await fetch_failure(feed.fetch, routes, "feed", "/")
+    assert (failed.reason, failed.detail) == (
         PollError.INVALID_PAYLOAD,
         "feed: not an RSS or Atom document",
     )

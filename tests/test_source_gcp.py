@@ -12,26 +12,23 @@ clients of the dashboard read them.
 
 from __future__ import annotations
 
-import copy
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exporter import sources
-from exporter.errors import ParseError, PollFailed
+from exporter.errors import ParseError
 from exporter.models import ComponentStatus, Impact, Incident, Indicator, PageSnapshot, PollError
 from exporter.sources import gcp
 from exporter.sources.gcp import INCIDENTS_PATH, PRODUCTS_PATH, parse
 from tests.platforms import (
     Reply,
-    client,
+    fetch_failure,
     json_values,
     load,
-    page,
+    parse_leaves_payloads_untouched,
     parses_or_raises_parse_error,
+    poll_site,
     shaped,
-    site,
     words,
 )
 
@@ -111,10 +108,9 @@ def test_unknown_values_fixture() -> None:
 
 @pytest.mark.parametrize("state", ["operational", "incident", "unknown_values"])
 def test_parsing_does_not_mutate_the_payloads(state: str) -> None:
-    incidents, products = load("gcp", f"{state}_incidents.json"), load("gcp", "products.json")
-    before = copy.deepcopy((incidents, products))
-    parse(incidents, products)
-    assert (incidents, products) == before
+    parse_leaves_payloads_untouched(
+        parse, load("gcp", f"{state}_incidents.json"), load("gcp", "products.json")
+    )
 
 
 @pytest.mark.parametrize(
@@ -165,16 +161,13 @@ async def test_fetch_reads_incidents_then_products() -> None:
         INCIDENTS_PATH: Reply(load("gcp", "incident_incidents.json")),
         PRODUCTS_PATH: Reply(load("gcp", "products.json")),
     }
-    async with site(routes) as (served, url), client() as c:
-        snapshot = await sources.poll(c, page(url, "gcp"))
+    snapshot, served = await poll_site(routes, "gcp")
     assert snapshot == snapshot_of("incident")
     assert served.hits == {INCIDENTS_PATH: 1, PRODUCTS_PATH: 1}
 
 
 async def test_a_statuspage_summary_is_invalid_payload() -> None:
     routes = {INCIDENTS_PATH: Reply({"status": {"indicator": "none"}})}
-    async with site(routes) as (served, url), client() as c:
-        with pytest.raises(PollFailed) as caught:
-            await gcp.fetch(c, page(url, "gcp"))
-    assert caught.value.reason is PollError.INVALID_PAYLOAD
+    failed, served = await fetch_failure(gcp.fetch, routes, "gcp")
+    assert failed.reason is PollError.INVALID_PAYLOAD
     assert served.hits == {INCIDENTS_PATH: 1}  # products.json is not asked for

@@ -11,14 +11,11 @@ documentation lists the status words and public Instatus clients read the two fi
 
 from __future__ import annotations
 
-import copy
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exporter import sources
-from exporter.errors import ParseError, PollFailed
+from exporter.errors import ParseError
 from exporter.models import (
     Component,
     ComponentStatus,
@@ -31,14 +28,15 @@ from exporter.models import (
 from exporter.sources import instatus
 from exporter.sources.instatus import COMPONENTS_PATH, SUMMARY_PATH, parse
 from tests.platforms import (
+    FIXTURE_STATES,
     Reply,
-    client,
+    fetch_failure,
     json_values,
     load,
-    page,
+    parse_leaves_payloads_untouched,
     parses_or_raises_parse_error,
+    poll_site,
     shaped,
-    site,
     words,
 )
 
@@ -60,10 +58,12 @@ def components(
     )
 
 
+def payloads(state: str) -> tuple[object, object]:
+    return load("instatus", f"{state}_summary.json"), load("instatus", f"{state}_components.json")
+
+
 def snapshot_of(state: str) -> PageSnapshot:
-    return parse(
-        load("instatus", f"{state}_summary.json"), load("instatus", f"{state}_components.json")
-    )
+    return parse(*payloads(state))
 
 
 def test_operational_fixture() -> None:
@@ -118,15 +118,9 @@ def test_unknown_values_fixture() -> None:
     )
 
 
-@pytest.mark.parametrize("state", ["operational", "incident", "maintenance", "unknown_values"])
+@pytest.mark.parametrize("state", FIXTURE_STATES)
 def test_parsing_does_not_mutate_the_payloads(state: str) -> None:
-    summary, comps = (
-        load("instatus", f"{state}_summary.json"),
-        load("instatus", f"{state}_components.json"),
-    )
-    before = copy.deepcopy((summary, comps))
-    parse(summary, comps)
-    assert (summary, comps) == before
+    parse_leaves_payloads_untouched(parse, *payloads(state))
 
 
 def test_has_issues_without_details_is_at_least_minor() -> None:
@@ -171,22 +165,17 @@ def test_any_json_parses_or_raises_parse_error(summary: object, components: obje
 
 
 async def test_fetch_reads_the_summary_then_the_components() -> None:
-    routes = {
-        SUMMARY_PATH: Reply(load("instatus", "incident_summary.json")),
-        COMPONENTS_PATH: Reply(load("instatus", "incident_components.json")),
-    }
-    async with site(routes) as (served, url), client() as c:
-        snapshot = await sources.poll(c, page(url, "instatus"))
+    summary, comps = payloads("incident")
+    routes = {SUMMARY_PATH: Reply(summary), COMPONENTS_PATH: Reply(comps)}
+    snapshot, served = await poll_site(routes, "instatus")
     assert snapshot == snapshot_of("incident")
     assert served.hits == {SUMMARY_PATH: 1, COMPONENTS_PATH: 1}
 
 
 async def test_a_summary_of_another_platform_stops_before_the_components() -> None:
     routes = {SUMMARY_PATH: Reply({"status": {"indicator": "none"}})}
-    async with site(routes) as (served, url), client() as c:
-        with pytest.raises(PollFailed) as caught:
-            await instatus.fetch(c, page(url, "instatus"))
-    assert (caught.value.reason, caught.value.detail) == (
+    failed, served = await fetch_failure(instatus.fetch, routes, "instatus")
+    assert (failed.reason, failed.detail) == (
         PollError.INVALID_PAYLOAD,
         "page: expected an object, got null",
     )

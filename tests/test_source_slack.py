@@ -9,24 +9,21 @@ as https://docs.slack.dev/reference/slack-status-api documents it: `status`, `da
 
 from __future__ import annotations
 
-import copy
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exporter import sources
 from exporter.errors import ParseError
 from exporter.models import ComponentStatus, Impact, Incident, Indicator
 from exporter.sources.slack import CURRENT_PATH, SERVICES, parse
 from tests.platforms import (
+    FIXTURE_STATES,
     Reply,
-    client,
     load,
-    page,
+    parse_leaves_payloads_untouched,
     parses_or_raises_parse_error,
+    poll_site,
     shaped,
-    site,
     words,
 )
 
@@ -101,14 +98,9 @@ def test_unknown_values_fixture() -> None:
     assert states("unknown_values.json")["Login/SSO"] is S.OPERATIONAL  # resolved outage
 
 
-@pytest.mark.parametrize(
-    "name", ["operational.json", "incident.json", "maintenance.json", "unknown_values.json"]
-)
-def test_parsing_does_not_mutate_the_payload(name: str) -> None:
-    payload = load_(name)
-    before = copy.deepcopy(payload)
-    parse(payload)
-    assert payload == before
+@pytest.mark.parametrize("state", FIXTURE_STATES)
+def test_parsing_does_not_mutate_the_payload(state: str) -> None:
+    parse_leaves_payloads_untouched(parse, load_(f"{state}.json"))
 
 
 @pytest.mark.parametrize(
@@ -147,7 +139,6 @@ def test_any_json_parses_or_raises_parse_error(payload: object) -> None:
 
 
 async def test_fetch_reads_the_current_status() -> None:
-    async with site({CURRENT_PATH: Reply(load_("incident.json"))}) as (served, url), client() as c:
-        snapshot = await sources.poll(c, page(url, "slack"))
+    snapshot, served = await poll_site({CURRENT_PATH: Reply(load_("incident.json"))}, "slack")
     assert snapshot == parse(load_("incident.json"))
     assert served.hits == {CURRENT_PATH: 1}

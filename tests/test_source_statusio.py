@@ -13,25 +13,24 @@ codes per https://kb.status.io/developers/status-codes/.
 
 from __future__ import annotations
 
-import copy
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exporter import sources
-from exporter.errors import ParseError, PollFailed
+from exporter.errors import ParseError
 from exporter.models import Component, ComponentStatus, Impact, Incident, Indicator, PollError
 from exporter.sources import statusio
 from exporter.sources.statusio import parse
 from tests.platforms import (
+    FIXTURE_STATES,
     Reply,
-    client,
+    fetch_failure,
     load,
     page,
+    parse_leaves_payloads_untouched,
     parses_or_raises_parse_error,
+    poll_site,
     shaped,
-    site,
     words,
 )
 
@@ -125,14 +124,9 @@ def test_unknown_values_fixture() -> None:
     )
 
 
-@pytest.mark.parametrize(
-    "name", ["operational.json", "incident.json", "maintenance.json", "unknown_values.json"]
-)
-def test_parsing_does_not_mutate_the_payload(name: str) -> None:
-    payload = load_(name)
-    before = copy.deepcopy(payload)
-    parse(payload)
-    assert payload == before
+@pytest.mark.parametrize("state", FIXTURE_STATES)
+def test_parsing_does_not_mutate_the_payload(state: str) -> None:
+    parse_leaves_payloads_untouched(parse, load_(f"{state}.json"))
 
 
 @pytest.mark.parametrize(
@@ -215,17 +209,15 @@ API_PATH = "/1.0/status/5b36dc6502d06804c08349f7"
 
 
 async def test_fetch_requests_the_configured_api_url() -> None:
-    async with site({API_PATH: Reply(load_("incident.json"))}) as (served, url), client() as c:
-        snapshot = await sources.poll(c, page(url + API_PATH, "statusio"))
+    routes = {API_PATH: Reply(load_("incident.json"))}
+    snapshot, served = await poll_site(routes, "statusio", API_PATH)
     assert snapshot == parse(load_("incident.json"))
     assert served.hits == {API_PATH: 1}
 
 
 async def test_an_unknown_page_id_is_an_http_error() -> None:
-    async with site({}) as (_, url), client() as c:
-        with pytest.raises(PollFailed) as caught:
-            await statusio.fetch(c, page(url + API_PATH, "statusio"))
-    assert caught.value.reason is PollError.HTTP_ERROR
+    failed, _ = await fetch_failure(statusio.fetch, {}, "statusio", API_PATH)
+    assert failed.reason is PollError.HTTP_ERROR
 
 
 def test_config_insists_on_the_api_url() -> None:
