@@ -17,7 +17,8 @@ its output.
 
 from exporter.dashboards.links import OVERVIEW_UID, PROBE_UID, SLO_UID
 from exporter.dashboards.queries import PanelQuery, panel_queries, substitute
-from exporter.dashboards.render import dashboards, render, write
+from exporter.dashboards.render import dashboards, render
+from exporter.generated_files import write
 
 __all__ = [
     "OVERVIEW_UID",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from exporter.dashboards.render import render, write
+from exporter.dashboards.render import render
+from exporter.generated_files import write
 
 
 def run(output_dir: Path) -> int:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from pathlib import Path
 
 from exporter.dashboards import overview, probe, slo
 from exporter.dashboards.model import Dashboard
@@ -28,13 +27,3 @@ def render(params: Params | None = None) -> dict[str, str]:
         + "\n"
         for dashboard in dashboards(params)
     }
-
-
-def write(files: dict[str, str], directory: Path) -> list[Path]:
-    directory.mkdir(parents=True, exist_ok=True)
-    written = []
-    for filename, text in files.items():
-        path = directory / filename
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
-    return written

@@ -14,8 +14,9 @@
 output.
 """
 
+from exporter.generated_files import write
 from exporter.rules.params import COMPRESSION, PROFILES, Params, for_profile, with_overrides
-from exporter.rules.render import render, write
+from exporter.rules.render import render
 from exporter.rules.slo import SLOSpec, from_config
 
 __all__ = [

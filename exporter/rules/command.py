@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from exporter.config import Config
+from exporter.generated_files import write
 from exporter.rules.params import Params, for_profile, with_overrides
-from exporter.rules.render import render, write
+from exporter.rules.render import render
 from exporter.rules.slo import from_config
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -34,16 +33,6 @@ def render(params: Params, slos: Sequence[SLOSpec] = ()) -> dict[str, str]:
         filename: header + _dump({"groups": [g.to_dict() for g in build(params, slos)]})
         for filename, build in FILES.items()
     }
-
-
-def write(files: dict[str, str], directory: Path) -> list[Path]:
-    directory.mkdir(parents=True, exist_ok=True)
-    written = []
-    for filename, text in files.items():
-        path = directory / filename
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
-    return written
 
 
 class _Dumper(yaml.SafeDumper):
