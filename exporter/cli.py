@@ -7,8 +7,9 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
 from exporter import __version__, demo, once
 from exporter import rules as rules_pack
@@ -183,17 +184,17 @@ def _once(config: Config) -> int:
 
 
 def _run(config: Config, path: Path | None, listen: tuple[str | None, int]) -> int:
-    try:
-        asyncio.run(serve(config, path, *listen))
-    except OSError as exc:
-        log.error("cannot listen on %s:%d: %s", listen[0] or "*", listen[1], exc.strerror)
-        return 1
-    return 0
+    return _serve_until_stopped(serve(config, path, *listen), listen)
 
 
 def _demo(listen: tuple[str | None, int], speed: float) -> int:
+    return _serve_until_stopped(demo.run(*listen, speed=speed), listen)
+
+
+def _serve_until_stopped(serving: Coroutine[Any, Any, None], listen: tuple[str | None, int]) -> int:
+    """Run a server until it is stopped; 1 when its port cannot be bound."""
     try:
-        asyncio.run(demo.run(*listen, speed=speed))
+        asyncio.run(serving)
     except OSError as exc:
         log.error("cannot listen on %s:%d: %s", listen[0] or "*", listen[1], exc.strerror)
         return 1
