@@ -11,16 +11,23 @@ from aiohttp import web
 from exporter import exposition, landing
 from exporter.errors import ConfigError
 from exporter.multi_target import MultiTarget
+from exporter.reloads import Reloader
 from exporter.runtime import Runtime
 from exporter.status_api import status_document
+from exporter.web_guard import WebGuard
 
 RUNTIME = web.AppKey("runtime", Runtime)
 MULTI_TARGET = web.AppKey("multi_target", MultiTarget)
+RELOADER = web.AppKey("reloader", Reloader)
 
 
-def create_app(runtime: Runtime) -> web.Application:
+def create_app(runtime: Runtime, *, guard: WebGuard | None = None) -> web.Application:
+    """The app; with a `guard` (--web.config.file) every endpoint is behind it."""
     app = web.Application()
+    if guard is not None:
+        guard.install(app)
     app[RUNTIME] = runtime
+    app[RELOADER] = Reloader(runtime, guard)
     app[MULTI_TARGET] = MultiTarget(runtime)
     app.cleanup_ctx.append(_runtime_lifecycle)
     app.router.add_get("/", _landing)
@@ -88,7 +95,7 @@ async def _ready(request: web.Request) -> web.Response:
 
 async def _reload(request: web.Request) -> web.Response:
     try:
-        request.app[RUNTIME].reload()
+        await request.app[RELOADER].reload()
     except ConfigError as exc:
         text = "failed to reload config:\n" + "\n".join(exc.lines()) + "\n"
         return web.Response(status=500, text=text)

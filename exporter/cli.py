@@ -25,6 +25,7 @@ from exporter.errors import ConfigError
 from exporter.logs import setup_logging
 from exporter.rules import command as rules_command
 from exporter.server import serve
+from exporter.web_guard import WebGuard
 
 DEFAULT_PORT = 10077  # above the exhausted 9100-9999 exporter range
 DEFAULT_LISTEN = f":{DEFAULT_PORT}"
@@ -77,6 +78,13 @@ def _parser() -> argparse.ArgumentParser:
         type=parse_listen_address,
         default=parse_listen_address(DEFAULT_LISTEN),
         help=f"address to serve metrics and the web pages on (default {DEFAULT_LISTEN})",
+    )
+    run.add_argument(
+        "--web.config.file",
+        dest="web_config_file",
+        type=Path,
+        help="TLS, basic auth and headers for every endpoint, in the Prometheus "
+        "exporter-toolkit's web-config format (docs/web-config.md)",
     )
     check = sub.add_parser("check-config", help="validate a configuration file and exit")
     check.add_argument("--config.file", dest="config_file", type=Path, required=True)
@@ -153,7 +161,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return rules_command.run(config, args.profile, args.output_dir, args.params)
     if args.command == "once":
         return _once(config)
-    return _run(config, args.config_file, args.listen)
+    guard = None
+    if args.web_config_file is not None:
+        try:
+            guard = WebGuard.load(args.web_config_file)
+        except ConfigError as exc:
+            _print_errors(args.web_config_file, exc)
+            return 1
+    return _run(config, args.config_file, args.listen, guard)
 
 
 def _print_errors(path: Path | None, exc: ConfigError) -> None:
@@ -183,8 +198,10 @@ def _once(config: Config) -> int:
     return 0
 
 
-def _run(config: Config, path: Path | None, listen: tuple[str | None, int]) -> int:
-    return _serve_until_stopped(serve(config, path, *listen), listen)
+def _run(
+    config: Config, path: Path | None, listen: tuple[str | None, int], guard: WebGuard | None
+) -> int:
+    return _serve_until_stopped(serve(config, path, *listen, guard=guard), listen)
 
 
 def _demo(listen: tuple[str | None, int], speed: float) -> int:

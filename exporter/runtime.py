@@ -95,18 +95,33 @@ class Runtime:
         return self.scheduler is not None and self.scheduler.ready.is_set()
 
     def reload(self) -> None:
-        """Load the config file again; on error keep the old config and raise ConfigError."""
+        """Load the config file again; on error keep the old config and raise ConfigError.
+
+        Blocking; the HTTP endpoint and SIGHUP go through reloads.Reloader, which reads
+        the file in a thread and coalesces concurrent requests.
+        """
         if self.config_path is None:
-            log.info("reload requested; running the embedded default config, nothing to reload")
-            self._config_loaded(self.config)
+            self.apply_reload(None)
             return
         try:
             config = load_config(self.config_path)
         except ConfigError as exc:
-            self.metrics.reload_successful.set(0)
-            self.last_reload_error = str(exc)
-            log.error("reload failed, keeping the previous config: %s", exc)
+            self.reload_failed(exc)
             raise
+        self.apply_reload(config)
+
+    def reload_failed(self, exc: ConfigError) -> None:
+        """A reload was refused: keep the config in force, say so in the metric and log."""
+        self.metrics.reload_successful.set(0)
+        self.last_reload_error = str(exc)
+        log.error("reload failed, keeping the previous config: %s", exc)
+
+    def apply_reload(self, config: Config | None) -> None:
+        """Put a freshly loaded config in force (None: the embedded default, unchanged)."""
+        if config is None:
+            log.info("reload requested; running the embedded default config, nothing to reload")
+            self._config_loaded(self.config)
+            return
         self.config = config
         self._config_loaded(config)
         if self.scheduler is not None:

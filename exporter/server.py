@@ -13,19 +13,27 @@ from pathlib import Path
 from aiohttp import web
 
 from exporter import __version__
-from exporter.app import create_app
+from exporter.app import RELOADER, create_app
 from exporter.config import Config
 from exporter.errors import ConfigError
+from exporter.reloads import Reloader
 from exporter.runtime import Runtime
+from exporter.web_guard import WebGuard
 
 log = logging.getLogger("statusprobe")
 
 
 async def serve(
-    config: Config, path: Path | None, host: str | None, port: int, *, origin: str = ""
+    config: Config,
+    path: Path | None,
+    host: str | None,
+    port: int,
+    *,
+    origin: str = "",
+    guard: WebGuard | None = None,
 ) -> None:
     """Serve until SIGTERM or SIGINT; SIGHUP reloads the config file. `origin` says where
-    a config without a file comes from (for the log).
+    a config without a file comes from (for the log); `guard` is --web.config.file's.
 
     The port is bound before any poll or probe starts, so a busy port fails fast
     without having touched an upstream.
@@ -35,10 +43,12 @@ async def serve(
     # 5 ms) cuts the event loop's lag during a scrape about 4x (docs/performance.md).
     sys.setswitchinterval(0.001)
     runtime = Runtime(config, path)
-    runner = web.AppRunner(create_app(runtime), access_log=None)
+    app = create_app(runtime, guard=guard)
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:
-        await web.SockSite(runner, sock).start()
+        ssl_context = guard.ssl_context if guard is not None else None
+        await web.SockSite(runner, sock, ssl_context=ssl_context).start()
         log.info(
             "statusprobe %s listening on %s:%d (%s)",
             __version__,
@@ -50,7 +60,7 @@ async def serve(
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGTERM, stop.set)
         loop.add_signal_handler(signal.SIGINT, stop.set)
-        loop.add_signal_handler(signal.SIGHUP, _reload, runtime)
+        loop.add_signal_handler(signal.SIGHUP, _reload, app[RELOADER])
         await stop.wait()
         log.info("shutting down")
     finally:
@@ -65,6 +75,15 @@ def _listen(host: str | None, port: int) -> socket.socket:
     return socket.create_server((host or "", port), family=family, reuse_port=False)
 
 
-def _reload(runtime: Runtime) -> None:
-    with contextlib.suppress(ConfigError):  # logged and kept as a metric by reload()
-        runtime.reload()
+_reloads: set[asyncio.Task[None]] = set()
+
+
+def _reload(reloader: Reloader) -> None:
+    task = asyncio.get_running_loop().create_task(_reload_quietly(reloader))
+    _reloads.add(task)  # a reference until it ends
+    task.add_done_callback(_reloads.discard)
+
+
+async def _reload_quietly(reloader: Reloader) -> None:
+    with contextlib.suppress(ConfigError):  # logged and kept as a metric by the runtime
+        await reloader.reload()
