@@ -11,7 +11,7 @@ from aiohttp import web
 from exporter import exposition, landing
 from exporter.errors import ConfigError
 from exporter.multi_target import MultiTarget
-from exporter.reloads import Reloader
+from exporter.reloads import Reloader, cross_origin
 from exporter.runtime import Runtime
 from exporter.status_api import status_document
 from exporter.web_guard import WebGuard
@@ -19,11 +19,16 @@ from exporter.web_guard import WebGuard
 RUNTIME = web.AppKey("runtime", Runtime)
 MULTI_TARGET = web.AppKey("multi_target", MultiTarget)
 RELOADER = web.AppKey("reloader", Reloader)
+LIFECYCLE = web.AppKey("lifecycle", bool)
 
 
-def create_app(runtime: Runtime, *, guard: WebGuard | None = None) -> web.Application:
-    """The app; with a `guard` (--web.config.file) every endpoint is behind it."""
+def create_app(
+    runtime: Runtime, *, guard: WebGuard | None = None, lifecycle: bool = True
+) -> web.Application:
+    """The app; with a `guard` (--web.config.file) every endpoint is behind it;
+    `lifecycle` False turns `/-/reload` off (--no-web.enable-lifecycle)."""
     app = web.Application()
+    app[LIFECYCLE] = lifecycle
     if guard is not None:
         guard.install(app)
     app[RUNTIME] = runtime
@@ -94,6 +99,10 @@ async def _ready(request: web.Request) -> web.Response:
 
 
 async def _reload(request: web.Request) -> web.Response:
+    if not request.app[LIFECYCLE]:
+        return web.Response(status=403, text="Lifecycle API is not enabled.\n")
+    if cross_origin(request.headers, request.host):
+        return web.Response(status=403, text="Cross-origin requests may not reload.\n")
     try:
         await request.app[RELOADER].reload()
     except ConfigError as exc:

@@ -86,6 +86,14 @@ def _parser() -> argparse.ArgumentParser:
         help="TLS, basic auth and headers for every endpoint, in the Prometheus "
         "exporter-toolkit's web-config format (docs/web-config.md)",
     )
+    run.add_argument(
+        "--web.enable-lifecycle",
+        dest="lifecycle",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="serve POST /-/reload (default on; --no-web.enable-lifecycle turns it off, "
+        "SIGHUP still reloads)",
+    )
     check = sub.add_parser("check-config", help="validate a configuration file and exit")
     check.add_argument("--config.file", dest="config_file", type=Path, required=True)
     once = sub.add_parser("once", help="poll every page and run every probe once, print a table")
@@ -168,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ConfigError as exc:
             _print_errors(args.web_config_file, exc)
             return 1
-    return _run(config, args.config_file, args.listen, guard)
+    return _run(config, args.config_file, args.listen, guard, args.lifecycle)
 
 
 def _print_errors(path: Path | None, exc: ConfigError) -> None:
@@ -199,9 +207,14 @@ def _once(config: Config) -> int:
 
 
 def _run(
-    config: Config, path: Path | None, listen: tuple[str | None, int], guard: WebGuard | None
+    config: Config,
+    path: Path | None,
+    listen: tuple[str | None, int],
+    guard: WebGuard | None,
+    lifecycle: bool,
 ) -> int:
-    return _serve_until_stopped(serve(config, path, *listen, guard=guard), listen)
+    serving = serve(config, path, *listen, guard=guard, lifecycle=lifecycle)
+    return _serve_until_stopped(serving, listen)
 
 
 def _demo(listen: tuple[str | None, int], speed: float) -> int:

@@ -1,6 +1,8 @@
 """Reloading the config (and the web config) on SIGHUP or `POST /-/reload`.
 
-Files are read and validated in a thread, so a reload never stalls a scrape, and
+Over HTTP the endpoint can be turned off (`--no-web.enable-lifecycle`) and refuses
+cross-origin requests: a web page the operator visits cannot make their browser POST
+it. Files are read and validated in a thread, so a reload never stalls a scrape, and
 concurrent requests share one reload: a request that arrives while one is running
 waits for the next, which starts when the running one ends (it must see the file as
 it is now), and every request that arrives meanwhile shares that next one. Both
@@ -11,6 +13,8 @@ config too, and the reverse.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 from exporter.config import Config, load_config
 from exporter.errors import ConfigError
@@ -66,3 +70,17 @@ class Reloader:
         if errors:
             raise ConfigError(errors)
         return config, web
+
+
+def cross_origin(headers: Mapping[str, str], host: str) -> bool:
+    """True when a browser sent this request from another origin than `host`.
+
+    Browsers name the page that sent a POST in `Origin` (and `Sec-Fetch-Site`); tools
+    such as curl or a config-reloader sidecar send neither, and are let through.
+    """
+    if headers.get("Sec-Fetch-Site", "").lower() in ("cross-site", "same-site"):
+        return True
+    origin = headers.get("Origin")
+    if origin is None:
+        return False
+    return origin == "null" or urlsplit(origin).netloc.lower() != host.lower()

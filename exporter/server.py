@@ -31,6 +31,7 @@ async def serve(
     *,
     origin: str = "",
     guard: WebGuard | None = None,
+    lifecycle: bool = True,
 ) -> None:
     """Serve until SIGTERM or SIGINT; SIGHUP reloads the config file. `origin` says where
     a config without a file comes from (for the log); `guard` is --web.config.file's.
@@ -43,7 +44,7 @@ async def serve(
     # 5 ms) cuts the event loop's lag during a scrape about 4x (docs/performance.md).
     sys.setswitchinterval(0.001)
     runtime = Runtime(config, path)
-    app = create_app(runtime, guard=guard)
+    app = create_app(runtime, guard=guard, lifecycle=lifecycle)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:
