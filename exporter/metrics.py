@@ -234,3 +234,13 @@ class ExporterMetrics:
         )
         for result in MULTI_TARGET_RESULTS:
             self.multi_target_requests.labels(result)
+        self.web_connections_closed = Counter(
+            PREFIX + "web_connections_closed",
+            "Client connections the exporter closed: header_timeout (request headers not "
+            "complete in time), evicted (an idle or slow one made room at the cap), "
+            "connection_limit (at the cap with every connection busy).",
+            ["reason"],
+            registry=registry,
+        )
+        for reason in ("header_timeout", "evicted", "connection_limit"):
+            self.web_connections_closed.labels(reason)

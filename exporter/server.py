@@ -15,6 +15,7 @@ from aiohttp import web
 from exporter import __version__
 from exporter.app import RELOADER, create_app
 from exporter.config import Config
+from exporter.connections import start_server
 from exporter.errors import ConfigError
 from exporter.reloads import Reloader
 from exporter.runtime import Runtime
@@ -49,7 +50,11 @@ async def serve(
     await runner.setup()
     try:
         ssl_context = guard.ssl_context if guard is not None else None
-        await web.SockSite(runner, sock, ssl_context=ssl_context).start()
+        assert runner.server is not None
+        # Not web.SockSite: connections go through a header deadline and a cap.
+        server = await start_server(
+            runner.server, sock, ssl_context, runtime.metrics.web_connections_closed
+        )
         log.info(
             "statusprobe %s listening on %s:%d (%s)",
             __version__,
@@ -64,6 +69,7 @@ async def serve(
         loop.add_signal_handler(signal.SIGHUP, _reload, app[RELOADER])
         await stop.wait()
         log.info("shutting down")
+        server.close()
     finally:
         await runner.cleanup()
 
