@@ -15,6 +15,7 @@ import time
 import httpx
 
 from exporter import __version__
+from exporter.probes.body import aiter_decoded
 from exporter.probes.trace import Trace
 
 USER_AGENT = f"statusprobe/{__version__}"
@@ -57,7 +58,7 @@ async def read_body(response: httpx.Response, trace: Trace, limit: int = MAX_BOD
     began = time.perf_counter()
     kept = bytearray()
     try:
-        async for chunk in response.aiter_bytes():
+        async for chunk in aiter_decoded(response, wire_limit=limit):
             kept += chunk[: limit - len(kept)]
             if len(kept) >= limit:
                 break

@@ -27,6 +27,7 @@ import httpx
 
 from exporter.config import LLMProbeBase
 from exporter.models import Outcome
+from exporter.probes.body import aiter_decoded
 from exporter.probes.llm_errors import ProviderError
 from exporter.probes.outcome import classify_error, describe_exception
 from exporter.probes.sse import Event, SSEDecoder, SSEError
@@ -92,7 +93,7 @@ async def read_stream(
     trace.step = "reading the stream"
     began = time.perf_counter()
     try:
-        chunks = response.aiter_bytes()
+        chunks = aiter_decoded(response)
         verdict = await _judge_stream(run, chunks, judge, status)
         if drain and verdict.outcome is Outcome.SUCCESS:
             await _drain(chunks)

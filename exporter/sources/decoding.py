@@ -58,10 +58,15 @@ def _has_zlib_header(data: bytes) -> bool:
     return len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
 
 
-class BoundedDecoder:
-    """Feed the raw body chunk by chunk, then `finish()`; at most `limit` bytes either way."""
+class StreamDecoder:
+    """The body's content codings undone in bounded steps: `decode(chunk)` yields pieces of
+    at most `STEP` bytes, lazily, so a reader that stops early stops the inflating too.
 
-    def __init__(self, content_encoding: str, limit: int) -> None:
+    Stacked codings (`gzip, gzip`) are undone one bounded layer after the other. Probe
+    bodies and streams are read through it (probes/body.py).
+    """
+
+    def __init__(self, content_encoding: str) -> None:
         codings = [c.strip().lower() for c in content_encoding.split(",")]
         codings = [c for c in codings if c and c != "identity"]
         unknown = [c for c in codings if c not in ("gzip", "x-gzip", "deflate")]
@@ -69,6 +74,19 @@ class BoundedDecoder:
             raise DecodingFailed("a content coding that was not offered")
         # Codings are listed in the order they were applied: undo the last one first.
         self._stages: list[_Inflate] = [_Inflate(c) for c in reversed(codings)]
+
+    def decode(self, chunk: bytes) -> Iterator[bytes]:
+        pieces: Iterable[bytes] = [chunk]
+        for stage in self._stages:
+            pieces = _through(stage, pieces)
+        yield from pieces
+
+
+class BoundedDecoder:
+    """Feed the raw body chunk by chunk, then `finish()`; at most `limit` bytes either way."""
+
+    def __init__(self, content_encoding: str, limit: int) -> None:
+        self._decoder = StreamDecoder(content_encoding)
         self._limit = limit
         self._wire = 0
         self._body = bytearray()
@@ -77,18 +95,13 @@ class BoundedDecoder:
         self._wire += len(chunk)
         if self._wire > self._limit:
             raise LimitExceeded
-        for piece in self._decode([chunk]):
+        for piece in self._decoder.decode(chunk):
             self._body += piece
             if len(self._body) > self._limit:
                 raise LimitExceeded
 
     def finish(self) -> bytes:
         return bytes(self._body)
-
-    def _decode(self, pieces: Iterable[bytes]) -> Iterable[bytes]:
-        for stage in self._stages:
-            pieces = _through(stage, pieces)
-        return pieces
 
 
 def _through(stage: _Inflate, pieces: Iterable[bytes]) -> Iterator[bytes]:
