@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 from typing import Annotated, ClassVar, Literal
 
+import regex
 from pydantic import (
     AfterValidator,
     BeforeValidator,
@@ -140,7 +141,8 @@ class Expect(Model):
         if value is not None:
             try:
                 re.compile(value)
-            except re.error as exc:
+                regex.compile(value)  # what the probe matches with (probes/body_regex.py)
+            except (re.error, regex.error) as exc:
                 raise ValueError(f"invalid regular expression: {exc}") from None
         return value
 

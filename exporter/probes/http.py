@@ -20,11 +20,11 @@ values, tokens, the URL (query string, userinfo) or the response body.
 
 Body expectations: `expect.body_contains` is looked for in the whole kept body
 (up to `MAX_BODY_BYTES`, 1 MiB); `expect.body_regex` only sees its first
-`MAX_REGEX_BYTES` (64 KiB). Matching runs on the event loop, and a regex's cost
-grows with the text it scans (far worse than linearly when it backtracks), so
-the window is kept small; an end anchor such as `$` then means the end of
-that window, not of the body. `expect.body_json` parses the kept body as JSON
-and checks dotted paths (jsonpath.py).
+`MAX_REGEX_BYTES` (64 KiB). Matching runs in a thread of its own (offload.py)
+within the probe's timeout, and a regex's cost grows with the text it scans (far
+worse than linearly when it backtracks), so the window is kept small; an end
+anchor such as `$` then means the end of that window, not of the body.
+`expect.body_json` parses the kept body as JSON and checks dotted paths (jsonpath.py).
 
 A response whose status fails the probe is classified by `outcome.classify_error`:
 the head of its body (64 KiB, read for at most a second) may be a provider's
@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import ssl
 import time
 from collections.abc import Awaitable, Callable
@@ -56,6 +55,9 @@ import httpx
 
 from exporter.config import Expect, HttpProbeConfig
 from exporter.models import Outcome, ProbeResult
+from exporter.offload import check_off_loop
+from exporter.probes.body_regex import TIMEOUT as REGEX_TIMEOUT
+from exporter.probes.body_regex import RegexTimedOut, body_matches
 from exporter.probes.clients import ProbeClients, lease
 from exporter.probes.exchange import (
     MAX_BODY_BYTES,
@@ -106,7 +108,10 @@ async def run(config: HttpProbeConfig, clients: ProbeClients | None = None) -> P
     try:
         async with asyncio.timeout(config.effective_timeout):
             exchange = await _exchange(config, clients, context, headers, trace)
-        return _judge(config, trace, started, exchange)
+            if config.expect.body_regex is None:
+                return _judge(config, trace, started, exchange)
+            # A regex may backtrack for seconds: off the loop, within the probe's timeout.
+            return await check_off_loop(_judge, config, trace, started, exchange)
     except Exception as exc:  # CancelledError is a BaseException: it propagates
         return failure(config, trace, started, exc)
 
@@ -274,8 +279,11 @@ def _body_problem(expect: Expect, body: bytes, encoding: str) -> str:
     if expect.body_regex is not None:
         # A multi-byte character cut at the window's edge decodes to U+FFFD: harmless.
         head = _decode(body[:MAX_REGEX_BYTES], encoding)
-        if re.search(expect.body_regex, head) is None:
-            return "body does not match expect.body_regex"
+        try:
+            if not body_matches(expect.body_regex, head):
+                return "body does not match expect.body_regex"
+        except RegexTimedOut:
+            return f"expect.body_regex did not finish within {REGEX_TIMEOUT:g}s"
     return json_problem(expect.body_json, _decode(body, encoding))
 
 

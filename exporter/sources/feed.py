@@ -55,6 +55,7 @@ import httpx
 from exporter.config import StatusPageConfig
 from exporter.errors import ParseError
 from exporter.models import Impact, Incident, Indicator, PageSnapshot
+from exporter.offload import off_loop
 from exporter.sources import shape
 from exporter.sources.fetch import get_bytes
 
@@ -103,7 +104,7 @@ async def fetch(client: httpx.AsyncClient, page: StatusPageConfig) -> PageSnapsh
         client, page.url, timeout=page.effective_timeout, accept=ACCEPT
     )
     with shape.poll_failure_on_parse_error():
-        return parse(body, now=time.time(), content_type=content_type)
+        return await off_loop(parse, body, now=time.time(), content_type=content_type)
 
 
 def parse(body: bytes, *, now: float, content_type: str = "") -> PageSnapshot:
@@ -113,6 +114,11 @@ def parse(body: bytes, *, now: float, content_type: str = "") -> PageSnapshot:
     parsed = _feedparser(body, content_type)
     if not _get(parsed, "version") and not _get(parsed, "entries"):
         raise ParseError("feed: not an RSS or Atom document")
+    channel = _get(parsed, "feed")
+    if not _get(parsed, "entries") and not any(_get(channel, k) for k in ("title", "link", "id")):
+        # An `<rss>` root around anything else (700 KB of nested elements, say) is not
+        # a feed with no news: it is not a feed.
+        raise ParseError("feed: no entries and no title, link or id: not an RSS or Atom feed")
     posts = [_post(entry) for entry in _get(parsed, "entries") or []]
     incidents, maintenances = _open(_groups(posts), now)
     feed_updated = _seconds(_get(_get(parsed, "feed"), "updated_parsed"))

@@ -27,6 +27,7 @@ import httpx
 
 from exporter.errors import PollFailed
 from exporter.models import PollError
+from exporter.offload import off_loop
 from exporter.sources import revalidate
 from exporter.sources.backoff import parse_retry_after
 from exporter.sources.decoding import (
@@ -38,6 +39,7 @@ from exporter.sources.decoding import (
 from exporter.transport_errors import classify_transport_error
 
 MAX_BYTES = 5 * 1024 * 1024
+OFF_LOOP_BYTES = 64 * 1024  # larger JSON bodies are decoded in a thread (offload.py)
 REQUEST_HEADERS = {"Accept": "application/json", "Accept-Encoding": ACCEPT_ENCODING}
 _BACKOFF_STATUSES = (429, 503)  # the statuses whose Retry-After is honoured
 
@@ -69,7 +71,10 @@ async def get_json(
     Redirects follow the client's settings; too many of them is an HTTP error.
     """
     response, body = await _download(client, url, deadline=timeout, max_bytes=max_bytes)
-    return _decode(body, response.headers.get("content-type", ""))
+    content_type = response.headers.get("content-type", "")
+    if len(body) > OFF_LOOP_BYTES:
+        return await off_loop(_decode, body, content_type)
+    return _decode(body, content_type)
 
 
 async def get_bytes(

@@ -44,6 +44,7 @@ import httpx
 from exporter.config import StatusPageConfig
 from exporter.errors import ParseError
 from exporter.models import Component, ComponentStatus, Impact, Incident, PageSnapshot
+from exporter.offload import off_loop
 from exporter.sources import shape
 from exporter.sources.fetch import get_json
 from exporter.sources.shape import Object, Unknowns
@@ -77,7 +78,7 @@ async def fetch(client: httpx.AsyncClient, page: StatusPageConfig) -> PageSnapsh
         _entries(incidents)  # not a dashboard: don't ask for more
     products = await get_json(client, page.url + PRODUCTS_PATH, timeout=timeout)
     with shape.poll_failure_on_parse_error():
-        return parse(incidents, products)
+        return await off_loop(parse, incidents, products)
 
 
 def parse(incidents: object, products: object = None) -> PageSnapshot:

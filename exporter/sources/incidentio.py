@@ -48,6 +48,7 @@ import httpx
 
 from exporter.config import StatusPageConfig
 from exporter.models import Component, ComponentStatus, Impact, Incident, PageSnapshot
+from exporter.offload import off_loop
 from exporter.sources import shape
 from exporter.sources.fetch import get_json
 from exporter.sources.shape import Object, Unknowns
@@ -85,7 +86,7 @@ async def fetch(client: httpx.AsyncClient, page: StatusPageConfig) -> PageSnapsh
     """Poll `page`'s proxy summary; another shape is INVALID_PAYLOAD."""
     payload = await get_json(client, url_for(page.url), timeout=page.effective_timeout)
     with shape.poll_failure_on_parse_error():
-        return parse(payload)
+        return await off_loop(parse, payload)
 
 
 def parse(payload: object) -> PageSnapshot:

@@ -48,6 +48,7 @@ from exporter.models import (
     Indicator,
     PageSnapshot,
 )
+from exporter.offload import off_loop
 from exporter.sources import shape
 from exporter.sources.fetch import get_json
 from exporter.sources.shape import Object, Unknowns
@@ -85,7 +86,7 @@ async def fetch(client: httpx.AsyncClient, page: StatusPageConfig) -> PageSnapsh
         _page_status(shape.obj(summary, "summary"))  # not Instatus: don't ask for more
     components = await get_json(client, page.url + COMPONENTS_PATH, timeout=timeout)
     with shape.poll_failure_on_parse_error():
-        return parse(summary, components)
+        return await off_loop(parse, summary, components)
 
 
 def parse(summary: object, components: object = None) -> PageSnapshot:

@@ -40,6 +40,7 @@ import httpx
 from exporter.config import StatusPageConfig
 from exporter.errors import ParseError
 from exporter.models import Component, ComponentStatus, Impact, Incident, PageSnapshot
+from exporter.offload import off_loop
 from exporter.sources import shape
 from exporter.sources.fetch import get_json
 from exporter.sources.shape import Object, Unknowns
@@ -79,7 +80,7 @@ async def fetch(client: httpx.AsyncClient, page: StatusPageConfig) -> PageSnapsh
     """Poll Slack's current status; another shape is INVALID_PAYLOAD."""
     payload = await get_json(client, page.url + CURRENT_PATH, timeout=page.effective_timeout)
     with shape.poll_failure_on_parse_error():
-        return parse(payload)
+        return await off_loop(parse, payload)
 
 
 def parse(payload: object) -> PageSnapshot:

@@ -52,6 +52,7 @@ from exporter.models import (
     Indicator,
     PageSnapshot,
 )
+from exporter.offload import off_loop
 from exporter.sources import shape
 from exporter.sources.fetch import get_json
 from exporter.sources.shape import Object, Unknowns
@@ -75,7 +76,7 @@ async def fetch(client: httpx.AsyncClient, page: StatusPageConfig) -> PageSnapsh
     """Poll the configured Status.io API URL; another shape is INVALID_PAYLOAD."""
     payload = await get_json(client, page.url, timeout=page.effective_timeout)
     with shape.poll_failure_on_parse_error():
-        return parse(payload)
+        return await off_loop(parse, payload)
 
 
 def parse(payload: object) -> PageSnapshot:

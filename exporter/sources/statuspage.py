@@ -49,6 +49,7 @@ from exporter.models import (
     Indicator,
     PageSnapshot,
 )
+from exporter.offload import off_loop
 from exporter.sources.fetch import get_json
 from exporter.sources.shape import (
     Object,
@@ -77,7 +78,7 @@ async def fetch(client: httpx.AsyncClient, page: StatusPageConfig) -> PageSnapsh
     """Poll `page`'s summary; a payload without the summary's shape is INVALID_PAYLOAD."""
     payload = await get_json(client, page.url + SUMMARY_PATH, timeout=page.effective_timeout)
     with poll_failure_on_parse_error():
-        return parse(payload)
+        return await off_loop(parse, payload)
 
 
 def parse(payload: object) -> PageSnapshot:

@@ -57,3 +57,69 @@ def decoding_app() -> web.Application:
     app.router.add_get("/openai/v1/models", bomb_models)
     app.router.add_get("/br", brotli_claimed)
     return app
+
+
+# --- payloads that cost seconds to parse (fault 2) -------------------------------------
+
+
+@functools.cache
+def large_feed(items: int = 5000) -> bytes:
+    entries = "".join(
+        f"<item><title>Elevated errors on API {i}</title><link>https://status.example/{i}</link>"
+        f"<guid>inc-{i}</guid><pubDate>Sat, 01 Nov 2026 10:{i % 60:02d}:00 GMT</pubDate>"
+        f"<description>Resolved - all good {i}</description></item>"
+        for i in range(items)
+    )
+    return (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Example status</title>'
+        f"<link>https://status.example</link>{entries}</channel></rss>"
+    ).encode()
+
+
+@functools.cache
+def nested_rss(depth: int = 50000) -> bytes:
+    """An `<rss>` root around deeply nested elements: not a feed."""
+    return b'<rss version="2.0"><channel>' + b"<a>" * depth + b"</a>" * depth + b"</channel></rss>"
+
+
+@functools.cache
+def huge_statuspage(components: int = 30000) -> bytes:
+    import json
+
+    return json.dumps(
+        {
+            "page": {"id": "x", "name": "Huge", "updated_at": "2026-11-01T10:00:00Z"},
+            "status": {"indicator": "none", "description": "All Systems Operational"},
+            "components": [
+                {"id": f"c{i}", "name": f"Component {i}", "status": "operational"}
+                for i in range(components)
+            ],
+            "incidents": [],
+            "scheduled_maintenances": [],
+        }
+    ).encode()
+
+
+async def serve_large_feed(request: web.Request) -> web.Response:
+    return web.Response(body=large_feed(), content_type="application/rss+xml")
+
+
+async def serve_nested_rss(request: web.Request) -> web.Response:
+    return web.Response(body=nested_rss(), content_type="application/rss+xml")
+
+
+async def serve_huge_statuspage(request: web.Request) -> web.Response:
+    return web.Response(body=huge_statuspage(), content_type="application/json")
+
+
+async def serve_regex_bait(request: web.Request) -> web.Response:
+    return web.Response(text="a" * (64 * 1024), content_type="text/plain")
+
+
+def parsing_app() -> web.Application:
+    app = web.Application()
+    app.router.add_get("/large.rss", serve_large_feed)
+    app.router.add_get("/nested.rss", serve_nested_rss)
+    app.router.add_get("/huge/api/v2/summary.json", serve_huge_statuspage)
+    app.router.add_get("/regex-bait", serve_regex_bait)
+    return app
