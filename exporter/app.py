@@ -106,6 +106,6 @@ async def _reload(request: web.Request) -> web.Response:
     try:
         await request.app[RELOADER].reload()
     except ConfigError as exc:
-        text = "failed to reload config:\n" + "\n".join(exc.lines()) + "\n"
+        text = "failed to reload config:\n" + "\n".join(exc.public_lines()) + "\n"
         return web.Response(status=500, text=text)
     return web.Response(text="Config reloaded.\n")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from exporter.models import PollError
+
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 
 
 class StatusprobeError(Exception):
@@ -18,6 +22,12 @@ class ConfigError(StatusprobeError):
 
     def lines(self) -> list[str]:
         return [f"{p}: {m}" if p else m for p, m in self.errors]
+
+    def public_lines(self) -> list[str]:
+        """`lines()` with every quoted value masked, for what the network sees (the
+        /-/reload answer, the status API): a secret typed into the wrong field is quoted
+        by messages such as "no status page named '...'". check-config shows all."""
+        return [_QUOTED.sub("'…'", line) for line in self.lines()]
 
 
 class ParseError(StatusprobeError):

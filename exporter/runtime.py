@@ -113,8 +113,12 @@ class Runtime:
     def reload_failed(self, exc: ConfigError) -> None:
         """A reload was refused: keep the config in force, say so in the metric and log."""
         self.metrics.reload_successful.set(0)
-        self.last_reload_error = str(exc)
-        log.error("reload failed, keeping the previous config: %s", exc)
+        self.last_reload_error = "; ".join(exc.public_lines())
+        log.error(
+            "reload failed, keeping the previous config (statusprobe check-config shows "
+            "the values): %s",
+            self.last_reload_error,
+        )
 
     def apply_reload(self, config: Config | None) -> None:
         """Put a freshly loaded config in force (None: the embedded default, unchanged)."""

@@ -118,7 +118,12 @@ class Scheduler:
             self._check_ready()
             due += next_gap
             next_gap = item.interval
-            missed = math.floor((self._clock() - due) / item.interval)
+            # A run that ended after its next slot began has missed that slot: wait for the
+            # following one of its phase, and count the miss. (Starting late instead would
+            # keep the item late for good: a probe whose timeout equals its interval would
+            # show a permanent lag and never a skip.)
+            now = self._clock()
+            missed = math.ceil((now - due) / item.interval) if now > due else 0
             if missed > 0:
                 due += missed * item.interval
                 self._metrics.scheduler_skipped.labels(key.kind).inc(missed)

@@ -122,7 +122,11 @@ def target_host(url: str) -> str:
     """Host (and port) only: never a path, query string or credentials."""
     parts = urlsplit(url)
     host = parts.hostname or ""
-    return f"{host}:{parts.port}" if parts.port else host
+    try:
+        port = parts.port
+    except ValueError:  # out of range: config validation refuses it, rendering survives it
+        return host
+    return f"{host}:{port}" if port else host
 
 
 def add_page(out: PageSeries[A], name: str, page: PageState, now: float) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from exporter import __version__
+from exporter.caps import dropped, kept_components, kept_incidents
 from exporter.collector import target_host
 from exporter.models import ProbeResult
 from exporter.state import OUTCOMES, PageState, ProbeState, StateSnapshot
@@ -19,6 +20,8 @@ from exporter.state import OUTCOMES, PageState, ProbeState, StateSnapshot
 
 def _page(name: str, page: PageState, now: float) -> dict[str, Any]:
     snap = page.snapshot
+    components = snap.components if snap else ()
+    incidents = snap.incidents if snap else ()
     return {
         "name": name,
         # what `auto` detected, else what is configured (as statusprobe_page_info shows)
@@ -32,14 +35,28 @@ def _page(name: str, page: PageState, now: float) -> dict[str, Any]:
         "unknown_values": list(snap.unknown_values) if snap else [],
         "indicator": snap.indicator.value if snap else None,
         "description": snap.description if snap else None,
+        # The same bounds as the metrics (caps.py): a page listing 100,000 components
+        # must not make this document megabytes long.
         "components": [
             {"name": c.name, "group": c.group, "status": c.status.value}
-            for c in (snap.components if snap else ())
+            for c in kept_components(components, page.config.max_components)
         ],
         "incidents": [
             {"id": i.id, "name": i.name, "impact": i.impact.value, "status": i.status}
-            for i in (snap.incidents if snap else ())
+            for i in kept_incidents(incidents, page.config.max_incidents)
         ],
+        "omitted": dict(
+            zip(
+                ("components", "incidents"),
+                dropped(
+                    components,
+                    incidents,
+                    max_components=page.config.max_components,
+                    max_incidents=page.config.max_incidents,
+                ),
+                strict=True,
+            )
+        ),
     }
 
 

@@ -7,6 +7,7 @@ import ssl
 from collections.abc import Iterator
 from typing import Literal
 
+import h11
 import httpx
 
 TransportFailure = Literal["timeout", "dns_error", "tls_error", "connect_error"]
@@ -44,3 +45,10 @@ def classify_transport_error(exc: BaseException) -> TransportFailure:
         if isinstance(link, ssl.SSLError | ssl.CertificateError):
             return "tls_error"
     return "connect_error"
+
+
+def invalid_http(exc: BaseException) -> bool:
+    """True when the server answered, but not in valid HTTP (an invalid header line, a
+    garbled status line): h11 rejected what it read. A connection closed without an
+    answer is not this; it stays a connect_error."""
+    return any(isinstance(link, h11.RemoteProtocolError) for link in cause_chain(exc))

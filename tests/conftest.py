@@ -5,7 +5,10 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp.test_utils import TestServer
 
+from tests import resolver
 from tests.upstream import Upstream
+
+resolver.install()  # no test asks the system resolver (tests/resolver.py)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

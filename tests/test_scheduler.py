@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections import Counter
 
 from prometheus_client import CollectorRegistry
@@ -139,3 +140,37 @@ async def test_a_failing_job_does_not_stop_its_loop() -> None:
     await asyncio.sleep(0.4)
     await scheduler.stop()
     assert calls["p0"] >= 3
+
+
+async def test_runs_as_long_as_their_interval_skip_a_slot_instead_of_lagging_for_good() -> None:
+    """A probe whose timeout equals its interval: each run ends as its next slot begins.
+    It must skip that slot (counted) and start on time, not start late forever."""
+    offset = [0.0]
+    interval = 0.1
+
+    async def takes_one_interval(item: Item) -> None:
+        offset[0] += interval  # the run lasts one interval (plus the real time it takes)
+        await asyncio.sleep(0)
+
+    registry = CollectorRegistry()
+    # Seed 1: the item's phase puts its second slot 0.63 intervals after its first start,
+    # so the first run ends after that slot began.
+    scheduler = Scheduler(
+        {"probe": takes_one_interval},
+        ExporterMetrics(registry),
+        clock=lambda: time.monotonic() + offset[0],
+        rng=random.Random(1),
+    )
+    scheduler.apply(_config(1, interval="100ms"))
+    await asyncio.sleep(0.5)
+    await scheduler.stop()
+    count = registry.get_sample_value("statusprobe_scheduler_lag_seconds_count", {"kind": "probe"})
+    lag = registry.get_sample_value("statusprobe_scheduler_lag_seconds_sum", {"kind": "probe"})
+    skipped = registry.get_sample_value(
+        "statusprobe_scheduler_skipped_runs_total", {"kind": "probe"}
+    )
+    assert count is not None and count >= 3
+    assert skipped is not None and skipped >= count - 2  # the slot each run overran
+    # Each run starts in its own slot, late only by the loop's wake-up; before, every run
+    # started 0.37 intervals late, for good.
+    assert lag is not None and lag / count < interval / 4

@@ -1,7 +1,7 @@
 """`classify_transport_error` (exporter/transport_errors.py) on real failures.
 
-Every exception is produced by httpx against a loopback server (or the local
-resolver, for a `.invalid` name), so the tests follow the cause chain httpx and
+Every exception is produced by httpx against a loopback server (or the tests'
+simulated resolver, tests/resolver.py, for a `.invalid` name), so the tests follow the cause chain httpx and
 httpcore really build; nothing is hand-constructed and nothing leaves the host.
 """
 
@@ -177,3 +177,16 @@ async def test_silent_server_is_timeout(start: Start) -> None:
     finally:
         release.set()
     assert classify_transport_error(info.value) == "timeout"
+
+
+def test_dns_failures_are_simulated_not_asked_of_the_system() -> None:
+    import socket
+
+    from tests import resolver
+
+    before = len(resolver.lookups)
+    with pytest.raises(socket.gaierror) as info:
+        socket.getaddrinfo("nonexistent.invalid", 80)
+    assert info.value.errno == socket.EAI_NONAME
+    assert resolver.lookups[before:] == ["nonexistent.invalid"]
+    assert socket.getaddrinfo("127.0.0.1", 80)  # literals still work

@@ -104,12 +104,19 @@ def _http_url(value: object) -> object:
     # The URL is never echoed: a mistyped one may carry a token or a password.
     if not isinstance(value, str):
         return value
+    if any(ord(c) < 0x21 or c == "\x7f" for c in value):
+        raise ValueError("must not contain spaces or control characters")
     try:
         parts = urlsplit(value)
         host = parts.hostname
         has_credentials = parts.username is not None or parts.password is not None
+        port = parts.port  # ValueError when not a number from 0 to 65535
     except ValueError:
-        raise ValueError("must be an http:// or https:// URL with a host") from None
+        raise ValueError(
+            "must be an http:// or https:// URL with a host (and a port from 1 to 65535)"
+        ) from None
+    if port == 0:
+        raise ValueError("must have a port from 1 to 65535")
     if parts.scheme not in ("http", "https") or not host:
         raise ValueError("must be an http:// or https:// URL with a host")
     if has_credentials:

@@ -24,7 +24,12 @@ from collections.abc import Iterable
 import httpx
 
 from exporter.models import Outcome
-from exporter.transport_errors import TransportFailure, cause_chain, classify_transport_error
+from exporter.transport_errors import (
+    TransportFailure,
+    cause_chain,
+    classify_transport_error,
+    invalid_http,
+)
 
 _TRANSPORT_OUTCOMES: dict[TransportFailure, Outcome] = {
     "timeout": Outcome.TIMEOUT,
@@ -75,7 +80,7 @@ def classify_exception(exc: BaseException, *, response_started: bool) -> Outcome
     """
     if classify_transport_error(exc) == "timeout":
         return Outcome.TIMEOUT
-    if response_started or isinstance(exc, _NOT_TRANSPORT):
+    if response_started or isinstance(exc, _NOT_TRANSPORT) or invalid_http(exc):
         return Outcome.UNEXPECTED_RESPONSE
     if isinstance(exc, httpx.TransportError | OSError):
         return _TRANSPORT_OUTCOMES[classify_transport_error(exc)]

@@ -36,7 +36,7 @@ from exporter.sources.decoding import (
     DecodingFailed,
     LimitExceeded,
 )
-from exporter.transport_errors import classify_transport_error
+from exporter.transport_errors import classify_transport_error, invalid_http
 
 MAX_BYTES = 5 * 1024 * 1024
 OFF_LOOP_BYTES = 64 * 1024  # larger JSON bodies are decoded in a thread (offload.py)
@@ -129,6 +129,8 @@ async def _download(
     except DecodingFailed:
         raise PollFailed(PollError.INVALID_JSON, "the body's content encoding is corrupt") from None
     except (httpx.TransportError, TimeoutError) as exc:
+        if invalid_http(exc):
+            raise PollFailed(PollError.HTTP_ERROR, "the response is not valid HTTP") from None
         raise _transport_failure(exc, deadline) from None
     except httpx.InvalidURL:
         raise PollFailed(PollError.CONNECT_ERROR, "invalid URL") from None
