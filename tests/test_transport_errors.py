@@ -1,8 +1,9 @@
 """`classify_transport_error` (exporter/transport_errors.py) on real failures.
 
 Every exception is produced by httpx against a loopback server (or the tests'
-simulated resolver, tests/resolver.py, for a `.invalid` name), so the tests follow the cause chain httpx and
-httpcore really build; nothing is hand-constructed and nothing leaves the host.
+simulated resolver, tests/resolver.py, for a `.invalid` name), so the tests follow
+the cause chain httpx and httpcore really build; nothing is hand-constructed and
+nothing leaves the host.
 """
 
 from __future__ import annotations
