@@ -8,7 +8,7 @@ error is reported at once with its dotted path, and no message quotes a value fr
 file (a key or a hash is a secret). docs/web-config.md is the user's reference.
 
 This module only reads and checks the file and builds the TLS context;
-web_guard.py enforces it on every request.
+http/web_guard.py enforces it on every request.
 """
 
 from __future__ import annotations

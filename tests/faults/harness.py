@@ -22,8 +22,8 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from exporter.app import create_app
 from exporter.config import parse_config
+from exporter.http.app import create_app
 from exporter.runtime import Runtime
 from tests.upstream import Upstream
 

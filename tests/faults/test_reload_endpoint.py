@@ -9,9 +9,9 @@ from pathlib import Path
 import yaml
 from aiohttp.test_utils import TestClient
 
-from exporter.app import RELOADER, create_app
 from exporter.config import load_config
-from exporter.reloads import Reloader, cross_origin
+from exporter.http.app import RELOADER, create_app
+from exporter.http.reloads import Reloader, cross_origin
 from exporter.runtime import Runtime
 
 Client = TestClient  # type: ignore[type-arg]

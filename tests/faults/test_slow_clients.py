@@ -14,9 +14,9 @@ import pytest
 import yaml
 from aiohttp import web
 
-from exporter.app import create_app
 from exporter.config import load_config
-from exporter.connections import start_server
+from exporter.http.app import create_app
+from exporter.http.connections import start_server
 from exporter.runtime import Runtime
 
 CAP = 20

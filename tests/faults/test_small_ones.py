@@ -14,15 +14,15 @@ import pytest
 import yaml
 from aiohttp.test_utils import TestClient
 
-from exporter.app import create_app
 from exporter.config import load_config, parse_config
 from exporter.errors import ConfigError, PollFailed
+from exporter.http.app import create_app
+from exporter.http.status_api import status_document
 from exporter.models import Component, ComponentStatus, Indicator, Outcome, PageSnapshot, PollError
 from exporter.probes import http as http_probe
 from exporter.runtime import Runtime
 from exporter.sources.fetch import get_json
 from exporter.state import State
-from exporter.status_api import status_document
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from typing import Any
 
 from exporter import __version__
 from exporter.caps import dropped, kept_components, kept_incidents
-from exporter.collector import target_host
+from exporter.exposition.collector import target_host
 from exporter.models import ProbeResult
 from exporter.state import OUTCOMES, PageState, ProbeState, StateSnapshot
 

@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 
 from exporter.config import Config, load_config
 from exporter.errors import ConfigError
+from exporter.http.web_guard import WebGuard
 from exporter.runtime import Runtime
 from exporter.web_config import LoadedWebConfig
-from exporter.web_guard import WebGuard
 
 
 class Reloader:

@@ -13,13 +13,13 @@ from pathlib import Path
 from aiohttp import web
 
 from exporter import __version__
-from exporter.app import RELOADER, create_app
 from exporter.config import Config
-from exporter.connections import start_server
 from exporter.errors import ConfigError
-from exporter.reloads import Reloader
+from exporter.http.app import RELOADER, create_app
+from exporter.http.connections import start_server
+from exporter.http.reloads import Reloader
+from exporter.http.web_guard import WebGuard
 from exporter.runtime import Runtime
-from exporter.web_guard import WebGuard
 
 log = logging.getLogger("statusprobe")
 

@@ -8,13 +8,14 @@ from typing import Any
 
 from aiohttp import web
 
-from exporter import exposition, landing
 from exporter.errors import ConfigError
-from exporter.multi_target import MultiTarget
-from exporter.reloads import Reloader, cross_origin
+from exporter.exposition import native as exposition
+from exporter.http import landing
+from exporter.http.multi_target import MultiTarget
+from exporter.http.reloads import Reloader, cross_origin
+from exporter.http.status_api import status_document
+from exporter.http.web_guard import WebGuard
 from exporter.runtime import Runtime
-from exporter.status_api import status_document
-from exporter.web_guard import WebGuard
 
 RUNTIME = web.AppKey("runtime", Runtime)
 MULTI_TARGET = web.AppKey("multi_target", MultiTarget)

@@ -1,0 +1,4 @@
+"""The HTTP layer: the aiohttp app and its routes (app), binding and signals (server),
+the landing page, the status API and `/probe` (multi_target); the web config's
+enforcement (web_guard), bounded client connections (connections) and coalesced
+reloads (reloads)."""
