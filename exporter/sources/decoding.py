@@ -34,12 +34,20 @@ class _Inflate:
         self._gzip = coding in ("gzip", "x-gzip")
         self._obj = zlib.decompressobj(zlib.MAX_WBITS | 16 if self._gzip else zlib.MAX_WBITS)
         self._started = False
+        self._head = b""  # deflate: the first byte, until the second arrives
 
     def pieces(self, data: bytes) -> Iterator[bytes]:
         if not self._started and data:
+            if not self._gzip:
+                # zlib-wrapped or raw deflate: the first two bytes tell, so wait for two
+                # (a network chunk may hold one).
+                data = self._head + data
+                if len(data) < 2:
+                    self._head = data
+                    return
+                if not _has_zlib_header(data):
+                    self._obj = zlib.decompressobj(-zlib.MAX_WBITS)  # raw, as some send
             self._started = True
-            if not self._gzip and not _has_zlib_header(data):
-                self._obj = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate, as some send
         # Ask for STEP bytes at a time; input zlib did not get to waits in unconsumed_tail.
         # Stop at the end of the stream: what follows it is ignored, never buffered.
         while not self._obj.eof:

@@ -3,8 +3,11 @@ bench/faults.py. Loopback only."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import gzip
+import socket
+import struct
 import zlib
 
 from aiohttp import web
@@ -122,4 +125,87 @@ def parsing_app() -> web.Application:
     app.router.add_get("/nested.rss", serve_nested_rss)
     app.router.add_get("/huge/api/v2/summary.json", serve_huge_statuspage)
     app.router.add_get("/regex-bait", serve_regex_bait)
+    return app
+
+
+# --- the faults that held before (HTML with 200, truncated JSON, endless bodies, ...) --
+
+HOLD = 30.0  # seconds a hanging handler waits at most; the client's timeout ends it first
+
+
+async def html_200(request: web.Request) -> web.Response:
+    return web.Response(
+        text="<html><body>Checking your browser…</body></html>", content_type="text/html"
+    )
+
+
+async def truncated_json(request: web.Request) -> web.Response:
+    return web.Response(
+        text='{"page": {"id": "x"}, "status": {"indic', content_type="application/json"
+    )
+
+
+async def endless(request: web.Request) -> web.StreamResponse:
+    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    await response.prepare(request)
+    chunk = b"[" * 65536
+    for _ in range(10_000):  # 640 MB at most; the client stops at its cap long before
+        await response.write(chunk)
+    return response
+
+
+async def drip(request: web.Request) -> web.StreamResponse:
+    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    await response.prepare(request)
+    for _ in range(int(HOLD * 10)):
+        await response.write(b" ")
+        await asyncio.sleep(0.1)
+    return response
+
+
+async def hang(request: web.Request) -> web.Response:
+    await asyncio.sleep(HOLD)
+    return web.Response(status=504)
+
+
+async def reset(request: web.Request) -> web.Response:
+    transport = request.transport
+    assert transport is not None
+    sock = transport.get_extra_info("socket")
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()  # RST, no answer
+    await asyncio.sleep(HOLD)
+    return web.Response()
+
+
+async def redirect_loop(request: web.Request) -> web.Response:
+    raise web.HTTPFound(str(request.url))
+
+
+async def sse_stall(request: web.Request) -> web.StreamResponse:
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+    await response.prepare(request)
+    await response.write(b'event: message_start\ndata: {"type": "message_start"}\n\n')
+    await asyncio.sleep(HOLD)
+    return response
+
+
+async def sse_garbage(request: web.Request) -> web.Response:
+    return web.Response(body=bytes(range(256)) * 64, content_type="text/event-stream")
+
+
+def held_app() -> web.Application:
+    app = web.Application()
+    for path, handler in {
+        "/html/api/v2/summary.json": html_200,
+        "/truncated/api/v2/summary.json": truncated_json,
+        "/endless/api/v2/summary.json": endless,
+        "/drip/api/v2/summary.json": drip,
+        "/hang/api/v2/summary.json": hang,
+        "/reset/api/v2/summary.json": reset,
+        "/loop/api/v2/summary.json": redirect_loop,
+    }.items():
+        app.router.add_get(path, handler)
+    app.router.add_post("/stall/v1/messages", sse_stall)
+    app.router.add_post("/garbage/v1/messages", sse_garbage)
     return app
