@@ -87,31 +87,36 @@ async def run_fault(
     await hostile_server.start_server()
     control_base = str(control_server.make_url("")).rstrip("/")
     hostile_base = str(hostile_server.make_url("")).rstrip("/")
-    extra = items(hostile_base)
-    raw = {
-        "status_pages": [
-            {"name": "control", "url": control_base, "interval": "1s"},
-            *extra.get("status_pages", []),
-        ],
+    control_only = {
+        "status_pages": [{"name": "control", "url": control_base, "interval": "1s"}],
         "probes": [
             {
                 "name": "control-api",
                 "type": "http",
                 "url": f"{control_base}/api/health",
                 "interval": "1s",
-            },
-            *extra.get("probes", []),
+            }
         ],
     }
-    runtime = Runtime(parse_config(raw), None)
+    extra = items(hostile_base)
+    raw = {
+        "status_pages": control_only["status_pages"] + extra.get("status_pages", []),
+        "probes": control_only["probes"] + extra.get("probes", []),
+    }
+    hostile_config = parse_config(raw)
+    # The hostile items join by a reload once scraping runs, so their first runs are
+    # inside the measured window.
+    runtime = Runtime(parse_config(control_only), None)
     client = TestClient(TestServer(create_app(runtime), host="127.0.0.1"))
     latencies: list[float] = []
     failures = 0
 
     async def scrape() -> None:
+        # Latency is measured from when the scrape was due, as Prometheus would see it:
+        # a loop that is blocked when a scrape is due delays its answer just the same.
         nonlocal failures
+        due = time.perf_counter()
         while True:
-            began = time.perf_counter()
             try:
                 response = await client.get("/metrics")
                 await response.read()
@@ -119,14 +124,21 @@ async def run_fault(
                     failures += 1
             except Exception:  # counted: a scrape that does not answer is the failure
                 failures += 1
-            latencies.append(time.perf_counter() - began)
-            await asyncio.sleep(max(0.0, SCRAPE_EVERY - (time.perf_counter() - began)))
+            done = time.perf_counter()
+            latencies.append(done - due)
+            due = max(due + SCRAPE_EVERY, done)  # the next one; never two at once
+            await asyncio.sleep(due - done)
 
+    await client.start_server()
+    scraper = asyncio.create_task(scrape())
+    await asyncio.sleep(SCRAPE_EVERY)
     _reset_peak()
     rss_before = _status_kb("VmRSS")
-    await client.start_server()
+    polls_before = control.hits["summary"]
+    probes_before = sum(runtime.state.snapshot().probes["control-api"].outcomes)
+    latencies.clear()
+    runtime.apply_reload(hostile_config)
     began = time.monotonic()
-    scraper = asyncio.create_task(scrape())
     try:
         while True:
             await asyncio.sleep(0.1)
@@ -140,11 +152,12 @@ async def run_fault(
         return FaultRun(
             runtime=runtime,
             seconds=seconds,
-            control_polls=control.hits["summary"],
-            control_probes=runs,
+            control_polls=control.hits["summary"] - polls_before,
+            control_probes=runs - probes_before,
             scrapes=len(latencies),
             failed_scrapes=failures,
-            worst_scrape=max(latencies, default=float("inf")),
+            # No scrape answered at all: the loop was blocked for the whole window.
+            worst_scrape=max(latencies, default=seconds),
             rss_growth_mb=(_status_kb("VmHWM") - rss_before) / 1024,
         )
     finally:
