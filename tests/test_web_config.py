@@ -362,3 +362,64 @@ def test_prometheus_scrapes_over_tls_with_basic_auth_and_is_refused_otherwise(
         assert query["data"]["result"], query
     finally:
         assert prometheus.stop() == 0, prometheus.tail()
+
+
+async def test_the_rate_limit_answers_429_beyond_its_burst(
+    tmp_path: Path, aiohttp_client: Any
+) -> None:
+    from exporter.config import parse_config
+    from exporter.http.app import create_app
+    from exporter.http.web_guard import WebGuard
+    from exporter.runtime import Runtime
+
+    web = write(tmp_path / "web.yml", {"rate_limit": {"interval": "1h", "burst": 3}})
+    app = create_app(Runtime(parse_config({"status_pages": []}), None), guard=WebGuard.load(web))
+    client = await aiohttp_client(app)
+    statuses = [(await client.get("/-/healthy")).status for _ in range(5)]
+    assert statuses == [200, 200, 200, 429, 429]
+
+
+def test_client_allowed_sans_need_verified_client_certs(tmp_path: Path) -> None:
+    Certs(tmp_path)
+    raw = {"tls_server_config": {"cert_file": "server.crt", "key_file": "server.key",
+                                 "client_allowed_sans": ["scraper.example"]}}  # fmt: skip
+    assert errors_of(write(tmp_path / "w.yml", raw)) == [
+        "tls_server_config.client_allowed_sans: needs client_auth_type: RequireAndVerifyClientCert"
+    ]
+
+
+@pytest.mark.parametrize(("allowed", "status"), [("scraper.example", 200), ("other", 403)])
+async def test_client_allowed_sans_match_the_certificate(
+    tmp_path: Path, allowed: str, status: int
+) -> None:
+    import socket
+
+    from aiohttp import web as aioweb
+
+    from exporter.config import parse_config
+    from exporter.http.app import create_app
+    from exporter.http.connections import start_server
+    from exporter.http.web_guard import WebGuard
+    from exporter.runtime import Runtime
+
+    certs = Certs(tmp_path)
+    raw = full_config(client_allowed_sans=[allowed])
+    del raw["basic_auth_users"]
+    guard = WebGuard.load(write(tmp_path / "web.yml", raw))
+    runtime = Runtime(parse_config({"status_pages": []}), None)
+    runner = aioweb.AppRunner(create_app(runtime, guard=guard))
+    await runner.setup()
+    sock = socket.create_server(("127.0.0.1", 0))
+    assert runner.server is not None
+    server = await start_server(
+        runner.server, sock, guard.ssl_context, runtime.metrics.web_connections_closed
+    )
+    try:
+        context = ssl.create_default_context(cafile=str(certs.ca_file))
+        context.load_cert_chain(str(certs.dir / "client.crt"), str(certs.dir / "client.key"))
+        async with httpx.AsyncClient(verify=context) as c:
+            response = await c.get(f"https://127.0.0.1:{sock.getsockname()[1]}/-/healthy")
+        assert response.status_code == status
+    finally:
+        server.close()
+        await runner.cleanup()
