@@ -13,10 +13,11 @@ from typing import TypeVar
 
 from exporter.config import Config, ProbeConfig, StatusPageConfig
 from exporter.errors import PollFailed
+from exporter.logs import Redactor
 from exporter.models import PageSnapshot, ProbeResult
+from exporter.poller import PagePoller
 from exporter.probes import run_probe
-from exporter.runtime import new_poll_client
-from exporter.sources import poll
+from exporter.sources.client import new_poll_client
 
 PageOutcome = PageSnapshot | PollFailed
 T = TypeVar("T")
@@ -29,16 +30,20 @@ async def run_once(config: Config) -> tuple[list[PageOutcome], list[ProbeResult]
         async with semaphore:
             return await work
 
-    async with new_poll_client() as client:
+    async def one_page(page: StatusPageConfig) -> PageOutcome:
+        result = await poller.poll(page)
+        if result.snapshot is not None:
+            return result.snapshot
+        assert result.reason is not None
+        return PollFailed(result.reason, result.detail)
 
-        async def one_page(page: StatusPageConfig) -> PageOutcome:
-            try:
-                return await poll(client, page)
-            except PollFailed as exc:
-                return exc
-
-        pages = await asyncio.gather(*(limited(one_page(p)) for p in config.status_pages))
-        probes = await asyncio.gather(*(limited(run_probe(p)) for p in config.probes))
+    poller = PagePoller(new_poll_client())  # plain requests: nothing to revalidate
+    with Redactor(config.secret_values()).installed():
+        try:
+            pages = await asyncio.gather(*(limited(one_page(p)) for p in config.status_pages))
+            probes = await asyncio.gather(*(limited(run_probe(p)) for p in config.probes))
+        finally:
+            await poller.aclose()
     return list(pages), list(probes)
 
 
