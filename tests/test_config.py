@@ -39,7 +39,11 @@ _NAME_RULE = "must start with a letter or digit and use only letters, digits, _ 
 
 # Every bad fixture and the exact lines `check-config` prints for it, in order.
 BAD_FIXTURES: dict[str, list[str]] = {
-    "unknown_field.yml": ["status_pages[0].intervall: unknown field"],
+    "unknown_field.yml": ["status_pages[0].intervall: unknown field; did you mean 'interval'?"],
+    "misspelt_probe_field.yml": ["probes[0].timout: unknown field; did you mean 'timeout'?"],
+    "field_in_wrong_section.yml": [
+        "probes[0].body_contains: unknown field; it belongs under expect: (expect.body_contains)"
+    ],
     "bad_duration.yml": [
         f"status_pages[0].interval: invalid duration '5 minutes': {_DURATION_HINT}"
     ],
