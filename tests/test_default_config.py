@@ -11,11 +11,13 @@ are the shipped ones. Never the internet.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import socket
 import ssl
 import struct
 import subprocess
+import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -32,7 +34,7 @@ from aiohttp.test_utils import TestServer
 
 from exporter import default_config, once, sources
 from exporter.cli import main
-from exporter.config import Config, load_config, load_default_config, parse_config
+from exporter.config import Config, HttpProbeConfig, load_config, load_default_config, parse_config
 from exporter.models import Outcome, PageSnapshot
 from exporter.probes import run_probe
 from exporter.scenarios import wire
@@ -104,7 +106,9 @@ EXPECTED: dict[str, Answer] = {
         200,
         {
             "repository": {
-                "links": {"events": {"href": "https://api.bitbucket.org/2.0/hook_events/repository"}}
+                "links": {
+                    "events": {"href": "https://api.bitbucket.org/2.0/hook_events/repository"}
+                }
             },
             "workspace": {
                 "links": {"events": {"href": "https://api.bitbucket.org/2.0/hook_events/workspace"}}
@@ -201,9 +205,7 @@ def probe_config(config: Config, name: str) -> Any:
     return next(p for p in config.probes if p.name == name)
 
 
-async def serve(
-    stack: AsyncExitStack, ssl_context: ssl.SSLContext | None = None
-) -> Upstreams:
+async def serve(stack: AsyncExitStack, ssl_context: ssl.SSLContext | None = None) -> Upstreams:
     providers, bases = {}, {}
     for name, (platform, fixture) in PAGES.items():
         provider = Provider(platform, fixture)
@@ -275,6 +277,7 @@ def test_docs_describe_every_page_and_probe_as_configured() -> None:
             rf"^\| `{page.name}` \| `{page.provider}` \| {re.escape(page.url)} \|", doc, re.M
         ), page.name
     for probe in config.probes:
+        assert isinstance(probe, HttpProbeConfig)
         codes = ", ".join(str(c) for c in probe.expect.status_codes)
         row = (
             rf"^\| `{probe.name}` \| `GET {re.escape(probe.url)}` \| {codes} "
@@ -344,9 +347,7 @@ async def test_an_unexpected_200_from_an_llm_api_is_unexpected_response(
 
 
 @pytest.mark.parametrize("name", sorted(set(PROBES) - set(LLM_PROBES)))
-async def test_a_401_from_a_public_endpoint_is_auth_error(
-    upstreams: Upstreams, name: str
-) -> None:
+async def test_a_401_from_a_public_endpoint_is_auth_error(upstreams: Upstreams, name: str) -> None:
     result = await probe_once(upstreams, name, Answer(401, {"message": "Requires authentication"}))
     assert result.outcome is Outcome.AUTH_ERROR
 
@@ -487,7 +488,7 @@ def _series(config: Config) -> list[dict[str, str]]:
         target = f"{urlsplit(probe.url).hostname}:443"
         series += [
             {
-                "series": f"statusprobe_probe_info{{{labels},type=\"http\",target=\"{target}\","
+                "series": f'statusprobe_probe_info{{{labels},type="http",target="{target}",'
                 f'page="{probe.page}",component="{probe.component}"}}',
                 "values": "1x20",
             },
@@ -523,9 +524,12 @@ def test_the_rules_rendered_with_it_fire_divergence_for_each_of_its_probes(
     capsys.readouterr()
     config = load_config(path)
     expected = [
-        {"labels": f'{{__name__="ALERTS",alertname="StatusprobeStatusPageDivergence",'
-         f'alertstate="firing",component="{p.component}",page="{p.page}",probe="{p.name}",'
-         'severity="critical"}', "value": 1}
+        {
+            "labels": f'{{__name__="ALERTS",alertname="StatusprobeStatusPageDivergence",'
+            f'alertstate="firing",component="{p.component}",page="{p.page}",probe="{p.name}",'
+            'severity="critical"}',
+            "value": 1,
+        }
         for p in config.probes
     ]
     case = {
@@ -563,9 +567,7 @@ def test_the_dashboards_select_its_probes_by_their_page(
     assert main(["dashboards", "--output.dir", str(tmp_path)]) == 0
     capsys.readouterr()
     boards = [yaml.safe_load(p.read_text("utf-8")) for p in tmp_path.glob("*.json")]
-    probe_vars = [
-        v for b in boards for v in b["templating"]["list"] if v.get("name") == "probe"
-    ]
+    probe_vars = [v for b in boards for v in b["templating"]["list"] if v.get("name") == "probe"]
     assert probe_vars
     for var in probe_vars:
         query = var["query"]["query"] if isinstance(var["query"], dict) else var["query"]
@@ -574,3 +576,23 @@ def test_the_dashboards_select_its_probes_by_their_page(
         assert 'statusprobe_probe_info{page=~"$page"}' in query, query
     assert all(p.page for p in load_default_config().probes)
 
+
+def test_the_offline_guard_the_cli_test_runs_the_default_under_resolves_only_loopback() -> None:
+    # tests/test_cli.py runs `statusprobe run` with this config; its probes must not leave
+    guard = Path(__file__).parent / "offline"
+    code = (
+        "import socket\n"
+        "socket.getaddrinfo('127.0.0.1', 80)\n"
+        "try:\n"
+        "    socket.getaddrinfo('api.anthropic.com', 443)\n"
+        "except socket.gaierror as exc:\n"
+        "    print(exc)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONPATH": str(guard)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.stdout.strip() == "[Errno -2] Name or service not known (offline test)", done
