@@ -32,14 +32,15 @@ import yaml
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from exporter import default_config, landing, once, sources
+from exporter import default_config, once, sources
 from exporter.cli import main
 from exporter.config import Config, HttpProbeConfig, load_config, load_default_config, parse_config
+from exporter.http import landing
+from exporter.http.status_api import status_document
 from exporter.models import Outcome, PageSnapshot
 from exporter.probes import run_probe
 from exporter.scenarios import wire
 from exporter.state import State
-from exporter.status_api import status_document
 from tests.llm_upstream import server_tls
 from tests.test_rules import promtool
 
