@@ -11,6 +11,7 @@ are the shipped ones. Never the internet.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import socket
@@ -485,8 +486,11 @@ def test_default_config_prints_the_embedded_file_which_check_config_accepts(
 def _series(config: Config) -> list[dict[str, str]]:
     """One region's exporter running the default config: every probe failing with 503s
     while every page says its components are operational (20 one-minute samples)."""
-    series = []
     base = 'job="statusprobe",instance="a:10077"'
+    series = [
+        {"series": f'statusprobe_page_up{{{base},page="{page.name}"}}', "values": "1x20"}
+        for page in config.status_pages
+    ]
     for probe in config.probes:
         labels = f'{base},probe="{probe.name}"'
         target = f"{urlsplit(probe.url).hostname}:443"
@@ -519,45 +523,20 @@ def _series(config: Config) -> list[dict[str, str]]:
     return series
 
 
-def test_the_rules_rendered_with_it_fire_divergence_for_each_of_its_probes(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    path = tmp_path / "statusprobe.yml"
-    path.write_text(default_config.text(), "utf-8")
-    assert main(["rules", "--config.file", str(path), "--output.dir", str(tmp_path)]) == 0
-    capsys.readouterr()
-    config = load_config(path)
-    expected = [
-        {
-            "labels": f'{{__name__="ALERTS",alertname="StatusprobeStatusPageDivergence",'
-            f'alertstate="firing",component="{p.component}",page="{p.page}",probe="{p.name}",'
-            'severity="critical"}',
-            "value": 1,
-        }
-        for p in config.probes
-    ]
+def _promtool(directory: Path, rule_files: list[str], tests: list[dict[str, Any]]) -> None:
+    """Run one promtool unit test over `_series` of the default config in `directory`."""
     case = {
-        "rule_files": ["statusprobe-recording.yml", "statusprobe-divergence.yml"],
+        "rule_files": rule_files,
         "evaluation_interval": "1m",
-        "group_eval_order": ["statusprobe-recording", "statusprobe-divergence"],
+        "group_eval_order": ["statusprobe-recording", "statusprobe-divergence"][: len(rule_files)],
         "tests": [
-            {
-                "interval": "1m",
-                "input_series": _series(config),
-                "promql_expr_test": [
-                    {
-                        "expr": 'ALERTS{alertname="StatusprobeStatusPageDivergence"}',
-                        "eval_time": "15m",
-                        "exp_samples": expected,
-                    }
-                ],
-            }
+            {"interval": "1m", "input_series": _series(load_default_config()), **t} for t in tests
         ],
     }
-    (tmp_path / "default.test.yml").write_text(yaml.safe_dump(case, sort_keys=False))
+    (directory / "default.test.yml").write_text(yaml.safe_dump(case, sort_keys=False))
     done = subprocess.run(
         [promtool(), "test", "rules", "default.test.yml"],
-        cwd=tmp_path,
+        cwd=directory,
         capture_output=True,
         text=True,
         timeout=60,
@@ -565,20 +544,64 @@ def test_the_rules_rendered_with_it_fire_divergence_for_each_of_its_probes(
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_the_dashboards_select_its_probes_by_their_page(
+def test_the_rules_rendered_with_it_fire_divergence_for_each_of_its_probes(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    path = tmp_path / "statusprobe.yml"
+    path.write_text(default_config.text(), "utf-8")
+    assert main(["rules", "--config.file", str(path), "--output.dir", str(tmp_path)]) == 0
+    capsys.readouterr()
+    expected = [
+        {
+            "labels": f'{{__name__="ALERTS",alertname="StatusprobeStatusPageDivergence",'
+            f'alertstate="firing",component="{p.component}",page="{p.page}",probe="{p.name}",'
+            'severity="critical"}',
+            "value": 1,
+        }
+        for p in load_config(path).probes
+    ]
+    alerts = 'ALERTS{alertname="StatusprobeStatusPageDivergence"}'
+    _promtool(
+        tmp_path,
+        ["statusprobe-recording.yml", "statusprobe-divergence.yml"],
+        [{"promql_expr_test": [{"expr": alerts, "eval_time": "15m", "exp_samples": expected}]}],
+    )
+
+
+def test_the_dashboards_variables_list_its_pages_and_probes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The page and probe variables' queries, run as Grafana runs them with "All" chosen,
+    over the default config's series: every page and every probe is listed."""
     assert main(["dashboards", "--output.dir", str(tmp_path)]) == 0
     capsys.readouterr()
-    boards = [yaml.safe_load(p.read_text("utf-8")) for p in tmp_path.glob("*.json")]
-    probe_vars = [v for b in boards for v in b["templating"]["list"] if v.get("name") == "probe"]
-    assert probe_vars
-    for var in probe_vars:
-        query = var["query"]["query"] if isinstance(var["query"], dict) else var["query"]
-        # the probe list is the probe_info series of the chosen pages: every default
-        # probe has a page, so every one is listed
-        assert 'statusprobe_probe_info{page=~"$page"}' in query, query
-    assert all(p.page for p in load_default_config().probes)
+    boards = [json.loads(p.read_text("utf-8")) for p in sorted(tmp_path.glob("*.json"))]
+    variables = {
+        (v["name"], v["query"]["query"] if isinstance(v["query"], dict) else v["query"])
+        for b in boards
+        for v in b["templating"]["list"]
+        if v.get("name") in ("page", "probe")
+    }
+    assert {name for name, _ in variables} == {"page", "probe"}
+    config = load_default_config()
+    pages = "|".join(p.name for p in config.status_pages)
+    listed = {"page": [p.name for p in config.status_pages], "probe": PROBES}
+    tests = []
+    for name, query in sorted(variables):
+        found = re.fullmatch(r"label_values\((.+), (\w+)\)", query)
+        assert found and found[2] == name, query
+        selector = found[1].replace("$page", pages)  # "All" of the page variable
+        tests.append(
+            {
+                "expr": f"count by ({found[2]}) ({selector})",
+                "eval_time": "10m",
+                "exp_samples": [
+                    {"labels": f'{{{found[2]}="{value}"}}', "value": 1}
+                    for value in listed[found[2]]
+                ],
+            }
+        )
+    _promtool(tmp_path, [], [{"promql_expr_test": tests}])
 
 
 def test_the_offline_guard_the_cli_test_runs_the_default_under_resolves_only_loopback() -> None:
