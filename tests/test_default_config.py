@@ -397,7 +397,7 @@ async def test_failures_count_as_what_they_are(
 async def test_no_answer_within_the_timeout_is_timeout(upstreams: Upstreams, name: str) -> None:
     result = await probe_once(upstreams, name, Answer(hang=True), timeout="300ms")
     assert result.outcome is Outcome.TIMEOUT
-    assert 0.3 <= result.duration < 2.0
+    assert 0.3 <= result.duration < HOLD_LIMIT  # the probe gave up, the server did not answer
 
 
 async def test_a_certificate_the_probe_does_not_trust_is_tls_error() -> None:
