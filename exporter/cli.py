@@ -1,5 +1,5 @@
-"""Command line: `statusprobe run | check-config | once | rules | dashboards | demo`,
-Prometheus-style flags."""
+"""Command line: `statusprobe run | check-config | once | rules | dashboards | demo |
+default-config`, Prometheus-style flags."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from exporter import __version__, demo, once
+from exporter import __version__, default_config, demo, once
 from exporter import rules as rules_pack
 from exporter.config import (
     Config,
@@ -164,7 +164,11 @@ def _parser() -> argparse.ArgumentParser:
         help="how much faster than life the story plays (default 10: a loop of "
         f"{format_duration(april_2026().duration / 10)})",
     )
-    for command in (run, check, once, rules, dashboards, demo_):
+    default = sub.add_parser(
+        "default-config",
+        help="print the embedded default config (commented YAML) to copy and edit",
+    )
+    for command in (run, check, once, rules, dashboards, demo_, default):
         _add_logging_flags(command, default=argparse.SUPPRESS)
     return parser
 
@@ -183,6 +187,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return dashboards_command.run(args.output_dir)
     if args.command == "demo":
         return _demo(args.listen, args.speed)
+    if args.command == "default-config":
+        return default_config.run()
     try:
         config = load_config(args.config_file) if args.config_file else load_default_config()
     except ConfigError as exc:

@@ -20,6 +20,10 @@ from exporter.probes import run_probe
 from exporter.sources.client import new_poll_client
 
 PageOutcome = PageSnapshot | PollFailed
+KEYLESS_NOTE = (
+    "KEYLESS yes: the probe sends no credential, so it sees what anonymous callers see, "
+    "not failures that hit only signed-in ones (docs/default-config.md)."
+)
 T = TypeVar("T")
 
 
@@ -87,6 +91,7 @@ def render(config: Config, pages: list[PageOutcome], probes: list[ProbeResult]) 
         [
             cfg.name,
             cfg.type,
+            "yes" if cfg.keyless else "no",
             f"{cfg.page}/{cfg.component}" if cfg.component else (cfg.page or "-"),
             _official(cfg, by_name),
             res.outcome.value,
@@ -101,6 +106,10 @@ def render(config: Config, pages: list[PageOutcome], probes: list[ProbeResult]) 
         head = ["PAGE", "PROVIDER", "POLL", "INDICATOR", "COMPONENTS", "INCIDENTS"]
         parts.append("Status pages (what they say)\n" + table(head, page_rows))
     if probe_rows:
-        head = ["PROBE", "TYPE", "MAPS TO", "OFFICIAL", "OUTCOME", "STATUS", "LATENCY", "DETAIL"]
-        parts.append("Probes (what you see)\n" + table(head, probe_rows))
+        head = ["PROBE", "TYPE", "KEYLESS", "MAPS TO", "OFFICIAL", "OUTCOME", "STATUS"]
+        head += ["LATENCY", "DETAIL"]
+        probes_part = "Probes (what you see)\n" + table(head, probe_rows)
+        if any(cfg.keyless for cfg in config.probes):
+            probes_part += "\n" + KEYLESS_NOTE
+        parts.append(probes_part)
     return "\n\n".join(parts) if parts else "Nothing configured: no status pages and no probes."

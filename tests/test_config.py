@@ -618,9 +618,9 @@ def test_default_config_loads_with_well_known_pages() -> None:
     assert pages["anthropic"].url == "https://status.claude.com"
     assert pages["openai"].url == "https://status.openai.com"
     assert pages["github"].url == "https://www.githubstatus.com"
-    assert all(p.provider == "statuspage" for p in config.status_pages)
+    assert pages["anthropic"].provider == "statuspage"
+    assert pages["openai"].provider == "incidentio"  # docs/sources.md; probes: test_default_config
     assert all(p.interval == 60.0 and p.effective_timeout == 10.0 for p in config.status_pages)
-    assert config.probes == ()
     assert config.slos == ()
 
 
