@@ -76,12 +76,15 @@ async def pages() -> AsyncIterator[tuple[Pages, str]]:
 
 
 Exporter = Callable[..., Awaitable[Client]]
+LOOPBACK = r"http://127\.0\.0\.1:\d+(/.*)?"
 
 
 @pytest.fixture
 def exporter(aiohttp_client: MakeClient) -> Exporter:
     async def start(**multi_target: Any) -> Client:
-        config = parse_config({"multi_target": multi_target} if multi_target else {"slos": []})
+        # The simulated pages are on loopback, which /probe fetches only when allowed.
+        multi_target.setdefault("allowed_targets", [LOOPBACK])
+        config = parse_config({"multi_target": multi_target})
         return await aiohttp_client(create_app(Runtime(config, None)))
 
     return start

@@ -20,7 +20,8 @@ import yaml
 
 from exporter.errors import ConfigError
 from exporter.web_config import load_web_config
-from tests.e2e.processes import Process, binary, free_port, wait_until
+from tests.e2e.processes import Process, free_port, wait_until
+from tests.tools import binary
 from tests.upstream import Upstream
 
 PASSWORD = "s3cret-scrape-password"

@@ -2,9 +2,10 @@
 often it fetches them.
 
 `/probe` fetches a URL because an HTTP request named it, so whoever can reach the
-exporter can make it send GETs. By default any http(s) URL is allowed, as
-blackbox_exporter does; `allowed_targets` narrows that (every redirect hop is checked
-too), and an empty list turns `/probe` off. docs/multi-target.md explains the exposure.
+exporter can make it send GETs. By default any http(s) URL on a public address is allowed
+(http/probe_guard.py refuses the others after DNS); `allowed_targets` narrows that, and a
+pattern written there may allow a private address (every redirect hop is checked too);
+an empty list turns `/probe` off. docs/multi-target.md explains the exposure.
 """
 
 from __future__ import annotations

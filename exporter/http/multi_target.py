@@ -33,11 +33,14 @@ import httpx
 from aiohttp import web
 from pydantic import ValidationError
 
+from exporter.caps import kept_components, kept_incidents
 from exporter.config import MultiTargetConfig, StatusPageConfig
 from exporter.config.messages import translate
 from exporter.exposition.native import render_pages
 from exporter.exposition.series import target_host
-from exporter.poller import PagePoller
+from exporter.http import probe_guard
+from exporter.models import PollError
+from exporter.poller import PagePoll, PagePoller
 from exporter.runtime import Runtime
 from exporter.sources.client import new_poll_client
 from exporter.sources.fetch import RequestRefused
@@ -49,10 +52,13 @@ log = logging.getLogger(__name__)
 SCRAPE_TIMEOUT_HEADER = "X-Prometheus-Scrape-Timeout-Seconds"
 SCRAPE_TIMEOUT_OFFSET = 0.5  # leave Prometheus time to receive the answer (blackbox's offset)
 MIN_TIMEOUT = 0.1
+MAX_CONCURRENT_POLLS = 16  # /probe polls at once; more wait for a slot within their timeout
 _PARAMS = {"url": "target", "provider": "provider", "name": "name"}  # model field -> param
 
 # The origin of the target being polled, for the redirect check of the poll's requests.
 _target_origin: contextvars.ContextVar[str] = contextvars.ContextVar("target_origin")
+# Whether the operator's allowed_targets name the target (then it may be private).
+_target_allowed: contextvars.ContextVar[bool] = contextvars.ContextVar("target_allowed")
 
 
 class BadRequest(Exception):
@@ -77,6 +83,7 @@ class MultiTarget:
     def __init__(self, runtime: Runtime, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._runtime = runtime
         self._clock = clock
+        self._slots = asyncio.Semaphore(MAX_CONCURRENT_POLLS)
         self._targets: OrderedDict[tuple[str, str], _Target] = OrderedDict()
         self._store = ResponseStore(max_entries=256, on_not_modified=runtime.count_not_modified)
         self._poller: PagePoller | None = None
@@ -100,7 +107,12 @@ class MultiTarget:
     async def handle(self, request: web.Request) -> web.Response:
         counter = self._runtime.metrics.multi_target_requests
         try:
+            if probe_guard.from_ourselves(request.headers):
+                raise BadRequest(403, "a /probe poll of this exporter may not fetch it again")
             page, label = self._page(request)
+            why = await probe_guard.refusal(httpx.URL(page.url), self.config)
+            if why is not None:
+                raise BadRequest(403, why)
         except BadRequest as exc:
             counter.labels("forbidden" if exc.status == 403 else "bad_request").inc()
             return web.Response(status=exc.status, text=f"{exc}\n")
@@ -140,13 +152,29 @@ class MultiTarget:
     async def _poll(self, target: _Target, page: StatusPageConfig) -> None:
         assert self._poller is not None
         _target_origin.set(_origin(httpx.URL(page.url)))
+        _target_allowed.set(probe_guard.explicitly_allowed(self.config, page.url))
         try:
-            result = await self._poller.poll(page, target.state)
-            target.state = result.apply(target.state)
+            result = await self._poll_in_a_slot(page, target.state)
+            target.state = _bounded(result.apply(target.state))
             target.not_before = self._clock() + (result.pause or 0.0)
         finally:
             target.fetched_at = self._clock()
             target.inflight = None
+
+    async def _poll_in_a_slot(self, page: StatusPageConfig, before: PageState) -> PagePoll:
+        """The poll, once one of MAX_CONCURRENT_POLLS slots is free within its timeout:
+        1,000 requests for hanging targets used to stall every endpoint for ~45 s."""
+        assert self._poller is not None
+        try:
+            async with asyncio.timeout(page.effective_timeout):
+                await self._slots.acquire()
+        except TimeoutError:
+            detail = f"no /probe poll slot free within {page.effective_timeout:g}s"
+            return PagePoll(None, PollError.TIMEOUT, detail, finished_at=time.time())
+        try:
+            return await self._poller.poll(page, before)
+        finally:
+            self._slots.release()
 
     def _page(self, request: web.Request) -> tuple[StatusPageConfig, str]:
         """The page config a request names, and its `page` label; BadRequest otherwise."""
@@ -174,11 +202,30 @@ class MultiTarget:
         return page, query.get("name") or target_host(page.url)
 
     async def _check_request(self, request: httpx.Request) -> None:
-        """Every request of a /probe poll stays on the target's origin or an allowed one."""
+        """Every request of a /probe poll stays on the target's origin or an allowed one,
+        and reaches a public address unless allowed (probe_guard.py), each hop included."""
         origin = _origin(request.url)
-        if origin == _target_origin.get(None) or self.config.allows(origin):
-            return
-        raise RequestRefused("redirected to an origin outside multi_target.allowed_targets")
+        on_target = origin == _target_origin.get(None)
+        if not on_target and not self.config.allows(origin):
+            raise RequestRefused("redirected to an origin outside multi_target.allowed_targets")
+        # An origin the operator allowed by name may be private; any other must be public.
+        allowed = (on_target and _target_allowed.get(False)) or probe_guard.explicitly_allowed(
+            self.config, origin
+        )
+        await probe_guard.check(request, None if allowed else self.config)
+
+
+def _bounded(state: PageState) -> PageState:
+    """The state with its snapshot cut to the page's bounds (caps.py): what /probe
+    renders anyway. 40 targets of 100,000 components each once held 560 MB."""
+    snap, cfg = state.snapshot, state.config
+    if snap is None:
+        return state
+    components = kept_components(snap.components, cfg.max_components)
+    incidents = kept_incidents(snap.incidents, cfg.max_incidents)
+    if len(components) == len(snap.components) and len(incidents) == len(snap.incidents):
+        return state
+    return replace(state, snapshot=replace(snap, components=components, incidents=incidents))
 
 
 def _origin(url: httpx.URL) -> str:
