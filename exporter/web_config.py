@@ -97,7 +97,7 @@ class HTTPServerConfig(_Model):
 
 
 class RateLimit(_Model):
-    interval: str = "0s"
+    interval: str | int = "0s"  # a duration; a bare 0 (the toolkit's "off") is accepted
     burst: int = Field(default=0, ge=0)
 
 
@@ -203,7 +203,9 @@ def _check_rate_limit(limit: RateLimit | None, errors: list[tuple[str, str]]) ->
     if limit is None:
         return 0.0, 0
     try:
-        interval = parse_duration(limit.interval)
+        if isinstance(limit.interval, int) and limit.interval != 0:
+            raise ValueError("a duration needs a unit")
+        interval = 0.0 if limit.interval == 0 else parse_duration(str(limit.interval))
     except ValueError:
         errors.append(("rate_limit.interval", "must be a duration such as 100ms, 1s, 0s"))
         return 0.0, 0

@@ -92,8 +92,11 @@ async def test_a_parser_bug_behind_probe_is_counted_and_the_target_not_stuck(
     aiohttp_client: MakeClient,
 ) -> None:
     _, base = upstream
+    # The simulated page is on loopback, which /probe fetches only when allowed by name.
+    loopback = r"http://127\.0\.0\.1:\d+(/.*)?"
+    multi_target = {"cache_ttl": "1ms", "allowed_targets": [loopback]}
     client = await aiohttp_client(
-        create_app(Runtime(parse_config({"multi_target": {"cache_ttl": "1ms"}}), None))
+        create_app(Runtime(parse_config({"multi_target": multi_target}), None))
     )
     for expected in (1, 2):  # a second request polls again: nothing is left in flight
         response = await client.get("/probe", params={"target": base, "name": "acme"})

@@ -9,7 +9,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 import yaml
 from aiohttp.test_utils import TestClient
@@ -21,6 +20,7 @@ from exporter.http.status_api import status_document
 from exporter.models import Component, ComponentStatus, Indicator, Outcome, PageSnapshot, PollError
 from exporter.probes import http as http_probe
 from exporter.runtime import Runtime
+from exporter.sources.client import new_poll_client
 from exporter.sources.fetch import get_json
 from exporter.state import State
 
@@ -104,9 +104,12 @@ async def not_http() -> AsyncIterator[str]:
 
 
 async def test_an_invalid_response_header_is_not_a_connect_error(not_http: str) -> None:
-    async with httpx.AsyncClient() as client:
+    client = new_poll_client()
+    try:
         with pytest.raises(PollFailed) as info:
             await get_json(client, f"{not_http}/api/v2/summary.json", timeout=5)
+    finally:
+        await client.aclose()
     assert info.value.reason is PollError.HTTP_ERROR
     assert str(info.value) == "http_error: the response is not valid HTTP"
     config = parse_config({"probes": [{"name": "p", "type": "http", "url": not_http}]})
