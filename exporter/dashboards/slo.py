@@ -17,18 +17,18 @@ from exporter.dashboards import variables as v
 from exporter.dashboards.links import PROBE_UID, SLO_UID, TITLES, links
 from exporter.dashboards.model import Dashboard, Json, Panel, Row, Target
 from exporter.rules.model import num
+from exporter.rules.names import SLI_ERROR
+from exporter.rules.names import SLO_CLAIMED_SLI as CLAIMED
+from exporter.rules.names import SLO_CURRENT_BURN_RATE as BURN_NOW
+from exporter.rules.names import SLO_ERROR_BUDGET as BUDGET
+from exporter.rules.names import SLO_OBJECTIVE as OBJECTIVE
+from exporter.rules.names import SLO_PERIOD_BUDGET_REMAINING as REMAINING
+from exporter.rules.names import SLO_PERIOD_BURN_RATE as CONSUMED
+from exporter.rules.names import SLO_PERIOD_CLAIMED_SLI as PERIOD_CLAIMED
+from exporter.rules.names import SLO_PERIOD_DAYS as PERIOD_DAYS
+from exporter.rules.names import SLO_PERIOD_SLI as PERIOD_SLI
 from exporter.rules.params import Params
-from exporter.rules.slo import PAGE, SLI_ERROR, TICKET
-
-OBJECTIVE = "slo:objective:ratio"
-BUDGET = "slo:error_budget:ratio"
-PERIOD_DAYS = "slo:time_period:days"
-BURN_NOW = "slo:current_burn_rate:ratio"
-PERIOD_SLI = "slo:period_sli:ratio"
-PERIOD_CLAIMED = "slo:period_claimed_sli:ratio"
-CLAIMED = "slo:claimed_sli:ratio"
-CONSUMED = "slo:period_burn_rate:ratio"
-REMAINING = "slo:period_error_budget_remaining:ratio"
+from exporter.rules.slo import PAGE, TICKET
 
 SLO_ONLY = frozenset({"slo"})
 BUDGET_THRESHOLDS = p.thresholds(p.RED, (0, p.ORANGE), (0.25, p.GREEN))

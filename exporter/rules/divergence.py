@@ -11,19 +11,18 @@ the info-level StatusprobeStatusPageDivergenceAcknowledged.
 from __future__ import annotations
 
 from exporter.rules.model import Alert, Group, Record, alert, indent, num, sel
-from exporter.rules.params import Params
-from exporter.rules.recording import (
+from exporter.rules.names import (
     COMPONENT_STATUS,
     INCIDENTS_OPEN,
     OUTCOME_RATIO,
     PAGE_INDICATOR,
     PROBE_INFO,
     RESULTS,
+    UPSTREAM_FAILURE_RATIO,
+    UPSTREAM_FAILURES,
     name,
 )
-
-UPSTREAM_FAILURE_RATIO = "probe:statusprobe_probe_upstream_failures:ratio_rate{w}"
-UPSTREAM_FAILURES = "probe:statusprobe_probe_upstream_failures:increase{w}"
+from exporter.rules.params import Params
 
 _OPERATIONAL = f"""(
     {COMPONENT_STATUS}{{status="operational"}} == 1

@@ -17,10 +17,12 @@ matched whole, as in PromQL.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from exporter.durations import parse_duration
+from exporter.metrics import DURATION_BUCKETS, TTFT_BUCKETS
 
 PROFILES = ("default", "compressed")
 COMPRESSION = 60  # compressed profile: one hour of the default profile takes one minute
@@ -155,14 +157,52 @@ def with_overrides(params: Params, overrides: dict[str, str]) -> Params:
 def _convert(name: str, type_: str, text: str) -> str | float | int:
     try:
         if type_ == "float":
-            return float(text)
+            value = float(text)
+            if _is_ratio(name) and not 0 <= value <= 1:
+                raise ValueError(f"parameter {name}: {text} is not a ratio from 0 to 1")
+            _check_bucket(name, value)
+            return value
         if type_ == "int":
-            return int(text)
-    except ValueError:
+            number = int(text)
+            if number < 0:
+                raise ValueError(f"parameter {name}: {text} is negative")
+            return number
+    except ValueError as exc:
+        if str(exc).startswith("parameter "):
+            raise
         raise ValueError(f"parameter {name}: {text!r} is not a number") from None
-    if name.endswith("_for") or name.endswith("_window") or name.startswith("cert_expiry_"):
+    if _is_duration(name):
         try:
             parse_duration(text)
         except ValueError as exc:
             raise ValueError(f"parameter {name}: {exc}") from None
+    if name.endswith("selector") and text and not MATCHERS.fullmatch(text):
+        raise ValueError(
+            f"parameter {name}: {text!r} is not a PromQL matcher list "
+            '(write label="value", label=~"regex", ... separated by commas)'
+        )
     return text
+
+
+def _check_bucket(name: str, value: float) -> None:
+    """Latency thresholds sit on a bound of their histogram, or the quantile is a guess."""
+    buckets = {"slow_duration_seconds": DURATION_BUCKETS, "slow_ttft_seconds": TTFT_BUCKETS}
+    if name in buckets and value not in buckets[name]:
+        bounds = ", ".join(f"{b:g}" for b in buckets[name])
+        raise ValueError(
+            f"parameter {name}: {value:g}s is not a histogram bucket bound ({bounds}); "
+            "thresholds must sit on a bound"
+        )
+
+
+def _is_ratio(name: str) -> bool:
+    return name.endswith("_ratio") or name == "slow_quantile"
+
+
+def _is_duration(name: str) -> bool:
+    return name.endswith(("_for", "_window")) or name.startswith("cert_expiry_")
+
+
+_MATCHER = r"""\s*[a-zA-Z_][a-zA-Z0-9_]*\s*(?:=~|!~|!=|=)\s*"(?:[^"\\]|\\.)*"\s*"""
+# A list of label matchers as inside `{...}`: `job="sp", region=~"eu-.*"`.
+MATCHERS = re.compile(rf"{_MATCHER}(?:,{_MATCHER})*")

@@ -10,27 +10,40 @@ are deduplicated with `max by`, so joins stay one-to-one with any number of repl
 from __future__ import annotations
 
 from exporter.rules.model import Group, Record, indent, sel
+from exporter.rules.names import (
+    COMPONENT_STATUS,
+    DURATION_QUANTILE,
+    FAILURE_RATIO,
+    INCIDENTS_OPEN,
+    OUTCOME_RATIO,
+    PAGE_INDICATOR,
+    PROBE_INFO,
+    REGION_FAILURE_RATIO,
+    RESULTS,
+    RUNS_RATE,
+    SUCCESS_CHANGES,
+    TTFT_QUANTILE,
+    name,
+)
 from exporter.rules.params import Params
 
-RESULTS = "statusprobe_probe_results_total"
-
-# Names other modules use (the window in the name is the default profile's).
-RUNS_RATE = "probe:statusprobe_probe_results:rate{w}"
-FAILURE_RATIO = "probe:statusprobe_probe_failures:ratio_rate{w}"
-REGION_FAILURE_RATIO = "probe_region:statusprobe_probe_failures:ratio_rate{w}"
-OUTCOME_RATIO = "probe_outcome:statusprobe_probe_results:ratio_rate{w}"
-SUCCESS_CHANGES = "probe:statusprobe_probe_success:changes{w}"
-DURATION_QUANTILE = "probe_quantile:statusprobe_probe_duration_seconds:histogram_quantile_rate{w}"
-TTFT_QUANTILE = "probe_quantile:statusprobe_probe_ttft_seconds:histogram_quantile_rate{w}"
-PROBE_INFO = "probe:statusprobe_probe_info:max"
-COMPONENT_STATUS = "page_component:statusprobe_component_status:max"
-PAGE_INDICATOR = "page:statusprobe_page_indicator:max"
-INCIDENTS_OPEN = "page:statusprobe_incidents_open:sum"
-
-
-def name(template: str, params: Params, window: str | None = None) -> str:
-    """A recorded series' name for `window` (default: the short window)."""
-    return template.format(w=window or params.short_window)
+__all__ = [
+    "COMPONENT_STATUS",
+    "DURATION_QUANTILE",
+    "FAILURE_RATIO",
+    "INCIDENTS_OPEN",
+    "OUTCOME_RATIO",
+    "PAGE_INDICATOR",
+    "PROBE_INFO",
+    "REGION_FAILURE_RATIO",
+    "RESULTS",
+    "RUNS_RATE",
+    "SUCCESS_CHANGES",
+    "TTFT_QUANTILE",
+    "group",
+    "join_page",
+    "name",
+]
 
 
 def join_page(expr: str) -> str:

@@ -1,0 +1,52 @@
+"""Names of the series the rules pack records, shared by the rules and the dashboards.
+
+A name with `{w}` carries its window, as written in the parameters (`short_window`,
+`long_window`; never scaled by the profile): `name(FAILURE_RATIO, params)` is
+`probe:statusprobe_probe_failures:ratio_rate5m` by default and `...ratio_rate10m` with
+`--param short_window=10m`. Dashboards must build their queries from these, so that a
+pack rendered with other parameters and the dashboards rendered with the same ones agree
+(tests/test_dashboards.py checks it).
+"""
+
+from __future__ import annotations
+
+from exporter.rules.params import Params
+
+RESULTS = "statusprobe_probe_results_total"
+
+# --- per probe (recording.py) ---------------------------------------------------------------
+RUNS_RATE = "probe:statusprobe_probe_results:rate{w}"
+FAILURE_RATIO = "probe:statusprobe_probe_failures:ratio_rate{w}"
+REGION_FAILURE_RATIO = "probe_region:statusprobe_probe_failures:ratio_rate{w}"
+OUTCOME_RATIO = "probe_outcome:statusprobe_probe_results:ratio_rate{w}"
+SUCCESS_CHANGES = "probe:statusprobe_probe_success:changes{w}"
+DURATION_QUANTILE = "probe_quantile:statusprobe_probe_duration_seconds:histogram_quantile_rate{w}"
+TTFT_QUANTILE = "probe_quantile:statusprobe_probe_ttft_seconds:histogram_quantile_rate{w}"
+PROBE_INFO = "probe:statusprobe_probe_info:max"
+
+# --- per status page (recording.py) -----------------------------------------------------------
+COMPONENT_STATUS = "page_component:statusprobe_component_status:max"
+PAGE_INDICATOR = "page:statusprobe_page_indicator:max"
+INCIDENTS_OPEN = "page:statusprobe_incidents_open:sum"
+
+# --- divergence (divergence.py) ---------------------------------------------------------------
+UPSTREAM_FAILURE_RATIO = "probe:statusprobe_probe_upstream_failures:ratio_rate{w}"
+UPSTREAM_FAILURES = "probe:statusprobe_probe_upstream_failures:increase{w}"
+
+# --- SLOs (slo.py); the windows are the SRE workbook's, fixed ---------------------------------
+SLI_ERROR = "slo:sli_error:ratio_rate{w}"
+SLO_OBJECTIVE = "slo:objective:ratio"
+SLO_ERROR_BUDGET = "slo:error_budget:ratio"
+SLO_PERIOD_DAYS = "slo:time_period:days"
+SLO_CURRENT_BURN_RATE = "slo:current_burn_rate:ratio"
+SLO_PERIOD_SLI_ERROR = "slo:period_sli_error:ratio"
+SLO_PERIOD_SLI = "slo:period_sli:ratio"
+SLO_PERIOD_BURN_RATE = "slo:period_burn_rate:ratio"
+SLO_PERIOD_BUDGET_REMAINING = "slo:period_error_budget_remaining:ratio"
+SLO_CLAIMED_SLI = "slo:claimed_sli:ratio"
+SLO_PERIOD_CLAIMED_SLI = "slo:period_claimed_sli:ratio"
+
+
+def name(template: str, params: Params, window: str | None = None) -> str:
+    """A recorded series' name for `window` (default: the short window)."""
+    return template.format(w=window or params.short_window)
