@@ -28,10 +28,25 @@ PROBE_INFO = "probe:statusprobe_probe_info:max"
 COMPONENT_STATUS = "page_component:statusprobe_component_status:max"
 PAGE_INDICATOR = "page:statusprobe_page_indicator:max"
 INCIDENTS_OPEN = "page:statusprobe_incidents_open:sum"
+INCIDENT_COMPONENT = "page_component:statusprobe_incident_component_info:max"
+# 1 while the page admits trouble: with a component (not operational, or an open incident
+# names it), with the page as a whole (indicator not "none", or any open incident).
+COMPONENT_ADMITS = "page_component:statusprobe_page_admits_trouble:max"
+PAGE_ADMITS = "page:statusprobe_page_admits_trouble:max"
+# ... with what a probe measures (its component; the page for a whole-page mapping or a
+# component the page does not list), and declared maintenance of it.
+PROBE_ADMITTED = "probe:statusprobe_page_admits_trouble:max"
+PROBE_MAINTENANCE = "probe:statusprobe_page_maintenance:max"
 
 # --- divergence (divergence.py) ---------------------------------------------------------------
 UPSTREAM_FAILURE_RATIO = "probe:statusprobe_probe_upstream_failures:ratio_rate{w}"
 UPSTREAM_FAILURES = "probe:statusprobe_probe_upstream_failures:increase{w}"
+REGION_UPSTREAM_FAILURE_RATIO = "probe_region:statusprobe_probe_upstream_failures:ratio_rate{w}"
+REGION_UPSTREAM_FAILURES = "probe_region:statusprobe_probe_upstream_failures:increase{w}"
+# The evaluation time while a region saw a failed run in the last minute, and the time
+# from the first to the last such evaluation within the window: how long failures lasted.
+REGION_FAILING_AT = "probe_region:statusprobe_probe_upstream_failures:timestamp"
+REGION_FAILURE_SPAN = "probe_region:statusprobe_probe_upstream_failures:span{w}"
 
 # --- SLOs (slo.py); the windows are the SRE workbook's, fixed ---------------------------------
 SLI_ERROR = "slo:sli_error:ratio_rate{w}"
