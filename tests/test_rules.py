@@ -43,7 +43,15 @@ DESIGN_ALERTS = {
     "StatusprobeConfigReloadFailed",
     "StatusprobeProbeCertificateExpiring",
 }
-EXTRA_ALERTS = {"StatusprobeStatusPageDivergenceAcknowledged"}
+EXTRA_ALERTS = {
+    "StatusprobeStatusPageDivergenceAcknowledged",
+    # issue 13: a fleet's health and mistakes in the mapping
+    "StatusprobeExporterAbsent",
+    "StatusprobeExporterTargetsMissing",
+    "StatusprobeProbeStale",
+    "StatusprobeProbeComponentUnknown",
+    "StatusprobeProbeMappingConflict",
+}
 
 
 def promtool() -> str:
@@ -185,9 +193,10 @@ def test_alerts_follow_the_mixin_conventions() -> None:
         labels, annotations = rule["labels"], rule["annotations"]
         assert re.fullmatch(r"Statusprobe[A-Z][A-Za-z]+", name)
         assert labels["severity"] in ("critical", "warning", "info")
-        assert set(annotations) == {"summary", "description", "runbook_url"}
+        assert set(annotations) == {"summary", "description", "runbook_url", "dashboard_url"}
         assert "{{" not in annotations["summary"], name
-        assert "{{ $labels." in annotations["description"], name
+        if "absent(" not in str(rule["expr"]):  # an absent() result has no labels to name
+            assert "{{ $labels." in annotations["description"], name
         assert "Them" in annotations["description"], name
         assert annotations["runbook_url"] == f"docs/runbook.md#{name.lower()}"
         assert f"\n## {name}\n" in runbook, f"docs/runbook.md has no section for {name}"
@@ -207,6 +216,44 @@ def test_the_runbook_base_url_is_a_parameter() -> None:
     urls = {r["annotations"]["runbook_url"] for r in rules(render(params)) if "alert" in r}
     assert f"{base}#statusprobestatuspagedivergence" in urls
     assert all(str(u).startswith(base + "#") for u in urls)
+
+
+def test_dashboard_url_is_built_from_a_base_url_parameter() -> None:
+    base = "https://grafana.example.com"
+    params = dataclasses.replace(Params(), dashboard_url_base=base + "/")
+    urls = {r["annotations"]["dashboard_url"] for r in rules(render(params)) if "alert" in r}
+    assert urls == {
+        "{{ if $labels.probe }}https://grafana.example.com/d/statusprobe-probe?var-probe="
+        "{{ $labels.probe }}{{ else }}https://grafana.example.com/d/statusprobe-overview"
+        "{{ if $labels.page }}?var-page={{ $labels.page }}{{ end }}{{ end }}"
+    }
+    # Both dashboards exist under those uids.
+    assert (ROOT / "dashboards" / "statusprobe-probe.json").exists()
+    assert (ROOT / "dashboards" / "statusprobe-overview.json").exists()
+
+
+# Runs per short window (5m) and long window (1h) a fleet produces: probes every 15s, 30s
+# or 60s, in 1 to 5 regions (replicas double runs and failures alike: same ratios).
+def _run_counts(window_seconds: float) -> set[int]:
+    return {
+        int(window_seconds / interval) * regions
+        for interval in (15, 30, 60)
+        for regions in range(1, 6)
+    }
+
+
+@pytest.mark.parametrize(
+    "field",
+    [f.name for f in dataclasses.fields(Params) if f.name.endswith("_ratio")],
+)
+def test_ratio_thresholds_sit_between_achievable_values(field: str) -> None:
+    """1 failed run of 10 is exactly 10%: a threshold there fires or not by float rounding.
+    Every ratio threshold must differ from every k/n a fleet can produce."""
+    threshold = float(getattr(Params(), field))
+    window = 3600.0 if field == "intermittent_failure_ratio" else 300.0
+    for n in sorted(_run_counts(window)):
+        k = round(threshold * n)
+        assert abs(threshold * n - k) > 1e-6, f"{field}={threshold} is {k}/{n}"
 
 
 def test_the_selector_reaches_every_exporter_metric() -> None:

@@ -66,7 +66,7 @@ class Params:
     localized_failing_ratio: float = 0.185  # a region is failing at or above this ratio,
     localized_healthy_ratio: float = 0.065  # healthy at or below this one
     localized_for: str = "3m"
-    intermittent_failure_ratio: float = 0.0475  # over long_window, at or above
+    intermittent_failure_ratio: float = 0.048  # over long_window, at or above
     intermittent_flaps: int = 10  # or this many success <-> failure changes in long_window
     intermittent_for: str = "10m"
     auth_error_ratio: float = 0.115
