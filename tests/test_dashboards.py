@@ -286,6 +286,7 @@ def catalogue(params: Params | None = None) -> set[str]:
             names |= {name + suffix for suffix in ("_bucket", "_count", "_sum")}
         else:
             names.add(name)
+    names.add("ALERTS")  # Prometheus' own series of the pack's alerts (annotations)
     slos = [SLOSpec("a", "p", 99.0), SLOSpec("l", "p", 99.0, latency_threshold=2.5)]
     for build in FILES.values():
         for group in build(params or Params(), slos):
@@ -315,7 +316,25 @@ def test_every_metric_a_query_names_is_in_the_catalogue_or_the_rules_pack() -> N
         "slo:period_sli:ratio",
         "slo:period_claimed_sli:ratio",
         "slo:period_error_budget_remaining:ratio",
+        "statusprobe_probe_last_run_timestamp_seconds",
+        "ALERTS",
     } <= seen
+
+
+def test_probe_freshness_firing_alerts_and_too_little_data_are_shown() -> None:
+    boards = {board.uid: board for board in dashboards()}
+    probe_titles = {p.item.title: p.item for p in boards["statusprobe-probe"].placed()}
+    age = probe_titles["Last run, age"]
+    assert isinstance(age, Panel) and age.unit == "s"
+    assert "statusprobe_probe_last_run_timestamp_seconds" in age.targets[0].expr
+    for uid in ("statusprobe-overview", "statusprobe-probe"):
+        (firing,) = [a for a in boards[uid].annotations if a.name == "Firing statusprobe alerts"]
+        assert 'ALERTS{alertname=~"Statusprobe.*", alertstate="firing"' in firing.expr
+    slo_titles = {p.item.title: p.item for p in boards["statusprobe-slo"].placed()}
+    coverage = slo_titles["Data in the window"]
+    assert isinstance(coverage, Panel)
+    (mapping,) = coverage.defaults["mappings"]
+    assert mapping["type"] == "range" and mapping["options"]["result"]["text"] == "too little data"
 
 
 CUSTOM = ["short_window=10m", "long_window=2h", 'selector=job="sp", env!="dev"']
@@ -342,7 +361,7 @@ def test_rules_and_dashboards_rendered_with_the_same_params_agree(
     assert "probe:statusprobe_probe_failures:ratio_rate5m" not in recorded
     exposed = {name for name in catalogue() if name.startswith("statusprobe_")}
     slo_series = {name for name in catalogue() if name.startswith("slo:")}
-    known = recorded | exposed | slo_series  # SLO series need a config with slos:
+    known = recorded | exposed | slo_series | {"ALERTS"}  # SLO series need a config with slos:
     raw = re.compile(r"(?<![:\w])(statusprobe_\w+)(?![\w:])(\{[^}]*\})?")
     seen: set[str] = set()
     for path in sorted((tmp_path / "dash").glob("*.json")):
