@@ -139,7 +139,7 @@ def _region_rules(params: Params) -> list[Record]:
         ),
         Record(
             failing_at,
-            f"timestamp(sum by (probe, region) (increase({failed}[{params.window('1m')}])) > 0)",
+            f"timestamp(sum by (probe, region) (idelta({failed}[{params.window('2m')}])) > 0)",
         ),
         Record(
             name(REGION_FAILURE_SPAN, params),

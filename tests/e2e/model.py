@@ -160,17 +160,14 @@ class Story:
 
     def _span(self, t: float, region: str) -> float:
         """How long the region's counted failures have lasted, as the recorded span: from
-        the first to the last evaluation within the window that saw one in the last
-        minute (scaled)."""
-        minute = parse_duration(self.params.window("1m"))
+        the first to the last failed run within the window (the rules see each one at the
+        evaluation after the scrape that carries it)."""
         failures = [
             r.at
             for r in self.runs
-            if r.region == region and r.letter in COUNTED and t - self.window - minute < r.at <= t
+            if r.region == region and r.letter in COUNTED and t - self.window < r.at <= t
         ]
-        if not failures:
-            return 0.0
-        return min(t, max(failures) + minute) - max(t - self.window, min(failures))
+        return max(failures) - min(failures) if failures else 0.0
 
     def _region_failing(self, t: float, region: str) -> bool:
         runs = self._window(t, region)
