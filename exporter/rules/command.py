@@ -24,8 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser, what: str) -> None:
         "--config.file",
         dest="config_file",
         type=Path,
-        help="render SLO rules for this file's slos: (default: the embedded default "
-        "config, which has none)",
+        help="configuration file: `rules` renders SLO rules for its slos: (default: the "
+        "embedded default config, which has none); `dashboards` takes it too, so one command "
+        "line renders both",
     )
     parser.add_argument(
         "--profile",

@@ -70,12 +70,12 @@ def _missing(params: Params) -> list[Alert]:
             params,
             "StatusprobeExporterAbsent",
             f"absent({up})",
-            for_=params.exporter_down_for,
+            for_=params.exporter_absent_for,
             severity="critical",
             summary="Prometheus has no statusprobe exporter to scrape.",
             description=(
                 f"No scrape target matches {up} for "
-                f"{params.window(params.exporter_down_for)}: nothing watches the upstreams, "
+                f"{params.window(params.exporter_absent_for)}: nothing watches the upstreams, "
                 "and no other statusprobe alert can fire. Them or us: us. Check service "
                 "discovery (the ServiceMonitor or PodMonitor selector, the scrape config's "
                 "job name, the rules' exporter_selector parameter) and whether the exporter "

@@ -43,8 +43,8 @@ UPSTREAM_FAILURE_RATIO = "probe:statusprobe_probe_upstream_failures:ratio_rate{w
 UPSTREAM_FAILURES = "probe:statusprobe_probe_upstream_failures:increase{w}"
 REGION_UPSTREAM_FAILURE_RATIO = "probe_region:statusprobe_probe_upstream_failures:ratio_rate{w}"
 REGION_UPSTREAM_FAILURES = "probe_region:statusprobe_probe_upstream_failures:increase{w}"
-# The evaluation time while a region saw a failed run in the last minute, and the time
-# from the first to the last such evaluation within the window: how long failures lasted.
+# The evaluation time when a region's latest scrape carried a failed run, and the time from
+# the first to the last such evaluation within the window: how long failures lasted.
 REGION_FAILING_AT = "probe_region:statusprobe_probe_upstream_failures:timestamp"
 REGION_FAILURE_SPAN = "probe_region:statusprobe_probe_upstream_failures:span{w}"
 

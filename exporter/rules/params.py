@@ -105,6 +105,8 @@ class Params:
 
     # --- the exporter itself --------------------------------------------------------------
     exporter_down_for: str = "5m"
+    # No target at all: long enough for a Prometheus restart or first rollout to find them.
+    exporter_absent_for: str = "15m"
     # Scrape targets vanished from service discovery: fewer than the most seen in this.
     exporter_targets_window: str = "1h"
     exporter_targets_for: str = "10m"
