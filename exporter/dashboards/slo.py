@@ -37,7 +37,9 @@ COVERAGE = (
     "clamp_max(\n"
     f'  (time() - min_over_time(timestamp({SLI_ERROR.format(w="5m")}{{slo=~"$slo"}})[30d:1h]))\n'
     f'  / ({PERIOD_DAYS}{{slo=~"$slo"}} * 86400),\n'
-    "  1\n)"
+    "  1\n)\n"
+    # Under an hour of samples the hourly subquery has none: coverage 0, "too little data".
+    f'or\n{PERIOD_DAYS}{{slo=~"$slo"}} * 0'
 )
 TOO_LITTLE_DATA: Json = {
     "options": {

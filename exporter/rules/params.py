@@ -58,7 +58,7 @@ class Params:
     divergence_min_span: str = "2m"
     # Outcomes that say little about the provider's health: usually your quota or request.
     divergence_ignored_outcomes: str = "rate_limited|client_error"
-    divergence_for: str = "1m"
+    divergence_for: str = "30s"
     divergence_acknowledged_for: str = "1m"
 
     # --- upstream: what the probes see ----------------------------------------------------
