@@ -1,5 +1,5 @@
-"""Command line: `statusprobe run | check-config | once | rules | dashboards | demo`,
-Prometheus-style flags."""
+"""Command line: `statusprobe run | check-config | once | rules | dashboards | demo |
+default-config`, Prometheus-style flags."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from exporter import __version__, demo, once
+from exporter import __version__, default_config, demo, once
 from exporter.config import (
     Config,
     literal_secret_warnings,
@@ -20,10 +20,12 @@ from exporter.config import (
     read_raw,
 )
 from exporter.dashboards import command as dashboards_command
+from exporter.durations import format_duration
 from exporter.errors import ConfigError
+from exporter.http.server import serve
 from exporter.logs import setup_logging
 from exporter.rules import command as rules_command
-from exporter.server import serve
+from exporter.scenarios import april_2026
 
 DEFAULT_PORT = 10077  # above the exhausted 9100-9999 exporter range
 DEFAULT_LISTEN = f":{DEFAULT_PORT}"
@@ -35,9 +37,13 @@ log = logging.getLogger("statusprobe")
 def parse_listen_address(value: str) -> tuple[str | None, int]:
     """`:10077`, `127.0.0.1:10077`, `[::1]:10077` -> (host or None for all, port)."""
     host, sep, port = value.rpartition(":")
-    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+    if not sep or not port.isdigit():
         raise argparse.ArgumentTypeError(
-            f"invalid listen address {value!r}: use HOST:PORT or :PORT"
+            f"invalid listen address {value!r}: use HOST:PORT or :PORT (e.g. :{DEFAULT_PORT})"
+        )
+    if not 0 <= int(port) <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"invalid listen address {value!r}: port {int(port)} is not in 0-65535"
         )
     host = host.strip("[]")
     return (host or None), int(port)
@@ -53,14 +59,38 @@ def _speed(value: str) -> float:
     return speed
 
 
+LOG_LEVELS = ("debug", "info", "warn", "warning", "error")
+
+
+def _add_logging_flags(parser: argparse.ArgumentParser, *, default: object) -> None:
+    """--log.level and --log.format, before or after the command (`default` SUPPRESS on
+    the commands, so a value given before the command is not overwritten)."""
+    parser.add_argument(
+        "--log.level",
+        dest="log_level",
+        default=default,
+        choices=LOG_LEVELS,
+        help="only log messages of this severity or above (default info)",
+    )
+    parser.add_argument(
+        "--log.format",
+        dest="log_format",
+        default=default,
+        choices=["text", "json"],
+        help="text for people, json (one object per line) for machines (default text)",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="statusprobe",
         description="Prometheus exporter: what an upstream's status page says, "
         "next to what your synthetic probes see.",
+        epilog="`statusprobe COMMAND --help` describes a command's flags.",
     )
     parser.add_argument("--version", action="version", version=f"statusprobe {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_logging_flags(parser, default=None)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser("run", help="run the exporter")
     run.add_argument(
@@ -78,9 +108,20 @@ def _parser() -> argparse.ArgumentParser:
         help=f"address to serve metrics and the web pages on (default {DEFAULT_LISTEN})",
     )
     check = sub.add_parser("check-config", help="validate a configuration file and exit")
-    check.add_argument("--config.file", dest="config_file", type=Path, required=True)
+    check.add_argument(
+        "--config.file",
+        dest="config_file",
+        type=Path,
+        required=True,
+        help="the file to check: every error is printed with its path; exit 1 on any",
+    )
     once = sub.add_parser("once", help="poll every page and run every probe once, print a table")
-    once.add_argument("--config.file", dest="config_file", type=Path)
+    once.add_argument(
+        "--config.file",
+        dest="config_file",
+        type=Path,
+        help="configuration file (default: the embedded default)",
+    )
     rules = sub.add_parser(
         "rules", help="render the alerting, recording and SLO rules (YAML) into a directory"
     )
@@ -103,28 +144,32 @@ def _parser() -> argparse.ArgumentParser:
         "--speed",
         type=_speed,
         default=10.0,
-        help="how much faster than life the story plays (default 10: a loop of 7m30s)",
+        help="how much faster than life the story plays (default 10: a loop of "
+        f"{format_duration(april_2026().duration / 10)})",
     )
-    for command in (run, check, once, rules, dashboards, demo_):
-        command.add_argument(
-            "--log.level",
-            dest="log_level",
-            default="info",
-            choices=["debug", "info", "warn", "error"],
-        )
-        command.add_argument(
-            "--log.format", dest="log_format", default="text", choices=["text", "json"]
-        )
+    default = sub.add_parser(
+        "default-config",
+        help="print the embedded default config (commented YAML) to copy and edit",
+    )
+    for command in (run, check, once, rules, dashboards, demo_, default):
+        _add_logging_flags(command, default=argparse.SUPPRESS)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    setup_logging("warning" if args.log_level == "warn" else args.log_level, args.log_format)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:  # `statusprobe` alone: what can it do?
+        parser.print_help(sys.stderr)
+        return 2
+    level = args.log_level or "info"
+    setup_logging("warning" if level == "warn" else level, args.log_format or "text")
     if args.command == "check-config":
         return _check_config(args.config_file)
     if args.command == "demo":
         return _demo(args.listen, args.speed)
+    if args.command == "default-config":
+        return default_config.run()
     try:
         config = load_config(args.config_file) if args.config_file else load_default_config()
     except ConfigError as exc:

@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import socket
 import subprocess
 import time
@@ -18,6 +16,7 @@ import pytest
 import yaml
 
 from exporter.rules.alertmanager import render
+from tests.tools import binary
 
 CONFIG = Path(__file__).resolve().parent.parent / "rules" / "alertmanager.example.yml"
 
@@ -26,15 +25,6 @@ def test_the_committed_example_is_the_generators_output() -> None:
     assert CONFIG.read_text("utf-8") == render(), (
         "rules/alertmanager.example.yml drifted; run: statusprobe rules --output.dir rules"
     )
-
-
-def binary(name: str, package: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{name} is not installed; .ci/run installs it (Debian: {package})")
-        pytest.skip(f"{name} is not installed (apt-get install {package})")
-    return path
 
 
 def amtool(*args: str) -> subprocess.CompletedProcess[str]:

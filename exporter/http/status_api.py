@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from exporter import __version__
-from exporter.collector import target_host
+from exporter.exposition.collector import target_host
 from exporter.models import ProbeResult
 from exporter.state import OUTCOMES, PageState, ProbeState, StateSnapshot
 
@@ -72,6 +72,7 @@ def _probe(name: str, probe: ProbeState, pages: Mapping[str, PageState]) -> dict
     return {
         "name": name,
         "type": cfg.type,
+        "keyless": cfg.keyless,  # sends no credential: sees what anonymous callers see
         "target": target_host(cfg.url),
         "page": cfg.page,
         "component": cfg.component,
