@@ -7,8 +7,8 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from exporter.collector import StatusprobeCollector
 from exporter.config import parse_config
+from exporter.exposition.collector import StatusprobeCollector
 from exporter.models import Component, ComponentStatus, Impact, Incident, Indicator, PageSnapshot
 from exporter.sources import statuspage
 from exporter.state import State
