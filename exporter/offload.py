@@ -20,7 +20,9 @@ from typing import ParamSpec, TypeVar
 P = ParamSpec("P")
 T = TypeVar("T")
 
-PARSE_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="statusprobe-parse")
+# Enough workers that a light parse never queues behind a few heavy ones (threads share
+# the GIL: more workers add no CPU, only keep a small page from waiting for a slot).
+PARSE_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="statusprobe-parse")
 CHECK_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="statusprobe-check")
 
 
