@@ -13,6 +13,7 @@ side by side with "after":
   decoding  httpx's own decoder (`response.aiter_bytes()`) instead of probes/body.py
   parsing   status-page parses on the event loop (an inline executor instead of the
             parse pool) and `body_regex` with Python's `re` on the loop
+  /probe    no cap on concurrent /probe polls (only the HTTP pool's 100 connections)
 
 The other cases have no old path to switch back to: they are shown after only. Results
 and the reference machine's numbers: docs/security.md.
@@ -27,6 +28,7 @@ import contextlib
 import gc
 import re
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -34,13 +36,18 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.setswitchinterval(0.001)  # as `statusprobe run` sets it
 
+import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
+from aiohttp.test_utils import TestServer  # noqa: E402
 
 from exporter import offload  # noqa: E402
+from exporter.config import parse_config  # noqa: E402
+from exporter.http import multi_target  # noqa: E402
+from exporter.http.app import create_app  # noqa: E402
 from exporter.probes import exchange, http, stream  # noqa: E402
 from exporter.runtime import Runtime  # noqa: E402
 from tests import resolver  # noqa: E402
-from tests.faults import hostile  # noqa: E402
+from tests.faults import harness, hostile  # noqa: E402
 from tests.faults.harness import run_fault  # noqa: E402
 
 resolver.install()  # the unresolvable-name case never asks the system resolver
@@ -148,6 +155,88 @@ def counted(runtime: Runtime) -> bool:
     return state.probes["p"].last is not None
 
 
+FLOOD = 1000  # concurrent /probe requests, each for a different hanging target
+
+
+async def probe_flood(unbounded: bool) -> tuple[float, float, int]:
+    """FLOOD concurrent /probe requests for hanging targets (1 s timeout) while /metrics
+    is scraped every 250 ms: worst scrape latency (from when it was due), peak RSS
+    growth, and the most polls the hanging upstream saw at once. `unbounded`: the cap
+    on concurrent /probe polls lifted, as before."""
+    hanging = 0
+    most = 0
+    release = asyncio.Event()
+
+    async def hang(request: web.Request) -> web.Response:
+        nonlocal hanging, most
+        hanging += 1
+        most = max(most, hanging)
+        try:
+            await asyncio.wait_for(release.wait(), timeout=30)
+        except TimeoutError:
+            pass
+        finally:
+            hanging -= 1
+        return web.Response(status=504)
+
+    upstream_app = web.Application()
+    upstream_app.router.add_get("/{tail:.*}", hang)
+    upstream = TestServer(upstream_app, host="127.0.0.1")
+    await upstream.start_server()
+    base = str(upstream.make_url("")).rstrip("/")
+    loopback = {"allowed_targets": [r"http://127\.0\.0\.1:\d+(/.*)?"], "timeout": "1s"}
+    config = parse_config({"multi_target": loopback})
+    saved = multi_target.MAX_CONCURRENT_POLLS
+    if unbounded:
+        multi_target.MAX_CONCURRENT_POLLS = 1_000_000
+    server = TestServer(create_app(Runtime(config, None)), host="127.0.0.1")
+    await server.start_server()
+    # Two sessions without a connection limit: scrapes never queue behind the flood on
+    # the client's side.
+    scraper_session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+    flood_session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+    worst = 0.0
+    stop = asyncio.Event()
+
+    async def scrape() -> None:
+        nonlocal worst
+        due = time.perf_counter()
+        while not stop.is_set():
+            async with scraper_session.get(server.make_url("/metrics")) as response:
+                await response.read()
+            done = time.perf_counter()
+            worst = max(worst, done - due)
+            due = max(due + 0.25, done)
+            await asyncio.sleep(due - done)
+
+    try:
+        harness._reset_peak()
+        before = harness._status_kb("VmRSS")
+        scraper = asyncio.create_task(scrape())
+        await asyncio.sleep(0.5)
+        url = server.make_url("/probe")
+
+        async def one(i: int) -> int:
+            params = {"target": f"{base}/hang/{i}"}
+            async with flood_session.get(url, params=params) as response:
+                await response.read()
+                return response.status
+
+        statuses = await asyncio.gather(*(one(i) for i in range(FLOOD)))
+        stop.set()
+        await scraper
+        growth = (harness._status_kb("VmHWM") - before) / 1024
+        assert statuses == [200] * FLOOD, statuses
+        return worst, growth, most
+    finally:
+        multi_target.MAX_CONCURRENT_POLLS = saved
+        release.set()
+        await scraper_session.close()
+        await flood_session.close()
+        await server.close()
+        await upstream.close()
+
+
 async def main(after_only: bool) -> None:
     header = ("case", "code", "reason", "worst scrape", "control runs/due", "RSS growth")
     rows = [header]
@@ -168,6 +257,13 @@ async def main(after_only: bool) -> None:
                 )
             )
             print(" | ".join(rows[-1]), file=sys.stderr, flush=True)
+    for label in ("before", "after") if not after_only else ("after",):
+        worst, growth, most = await probe_flood(unbounded=label == "before")
+        runs = f"{most} polls at once"
+        row = (f"{FLOOD} /probe, hanging targets", label, "timeout", f"{worst * 1000:.0f} ms",
+               runs, f"{growth:+.0f} MB")  # fmt: skip
+        rows.append(row)
+        print(" | ".join(row), file=sys.stderr, flush=True)
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     for i, row in enumerate(rows):
         print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
