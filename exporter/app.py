@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from exporter import exposition, landing
+from exporter.board.view import Options
 from exporter.errors import ConfigError
 from exporter.multi_target import MultiTarget
 from exporter.runtime import Runtime
@@ -16,11 +17,13 @@ from exporter.status_api import status_document
 
 RUNTIME = web.AppKey("runtime", Runtime)
 MULTI_TARGET = web.AppKey("multi_target", MultiTarget)
+BOARD = web.AppKey("board", Options)
 
 
-def create_app(runtime: Runtime) -> web.Application:
+def create_app(runtime: Runtime, board: Options | None = None) -> web.Application:
     app = web.Application()
     app[RUNTIME] = runtime
+    app[BOARD] = board or Options()
     app[MULTI_TARGET] = MultiTarget(runtime)
     app.cleanup_ctx.append(_runtime_lifecycle)
     app.router.add_get("/", _landing)
@@ -71,7 +74,15 @@ async def _status(request: web.Request) -> web.Response:
 
 
 async def _landing(request: web.Request) -> web.Response:
-    return web.Response(text=landing.render(_document(request)), content_type="text/html")
+    runtime = request.app[RUNTIME]
+    text = landing.render(
+        runtime.state.snapshot(),
+        runtime.state.history,
+        ready=runtime.ready,
+        reload_error=runtime.last_reload_error,
+        options=request.app[BOARD],
+    )
+    return web.Response(text=text, content_type="text/html")
 
 
 async def _healthy(request: web.Request) -> web.Response:

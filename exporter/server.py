@@ -14,6 +14,7 @@ from aiohttp import web
 
 from exporter import __version__
 from exporter.app import create_app
+from exporter.board.view import Options
 from exporter.config import Config
 from exporter.errors import ConfigError
 from exporter.runtime import Runtime
@@ -22,7 +23,13 @@ log = logging.getLogger("statusprobe")
 
 
 async def serve(
-    config: Config, path: Path | None, host: str | None, port: int, *, origin: str = ""
+    config: Config,
+    path: Path | None,
+    host: str | None,
+    port: int,
+    *,
+    origin: str = "",
+    board: Options | None = None,
 ) -> None:
     """Serve until SIGTERM or SIGINT; SIGHUP reloads the config file. `origin` says where
     a config without a file comes from (for the log).
@@ -35,7 +42,7 @@ async def serve(
     # 5 ms) cuts the event loop's lag during a scrape about 4x (docs/performance.md).
     sys.setswitchinterval(0.001)
     runtime = Runtime(config, path)
-    runner = web.AppRunner(create_app(runtime), access_log=None)
+    runner = web.AppRunner(create_app(runtime, board), access_log=None)
     await runner.setup()
     try:
         await web.SockSite(runner, sock).start()

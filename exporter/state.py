@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 
+from exporter.board.history import History, Poll, Run
 from exporter.caps import DROP_KINDS, dropped
 from exporter.config import Config, ProbeConfig, StatusPageConfig
 from exporter.metrics import DURATION_BUCKETS, TTFT_BUCKETS
@@ -160,11 +161,16 @@ class State:
     def __init__(self) -> None:
         self._pages: dict[str, PageState] = {}
         self._probes: dict[str, ProbeState] = {}
+        self.history = History()  # the board's rings (exporter/board/history.py)
 
     def apply_config(self, config: Config) -> None:
         """Track exactly the configured items; counters survive for names kept."""
         pages = {p.name: p for p in config.status_pages}
         probes = {p.name: p for p in config.probes}
+        self.history.retain(
+            (n for n, s in self._probes.items() if probes.get(n) == s.config),
+            (n for n, s in self._pages.items() if pages.get(n) == s.config),
+        )
         self._pages = {
             name: replace(self._pages[name], config=cfg) if name in self._pages else PageState(cfg)
             for name, cfg in pages.items()
@@ -189,6 +195,7 @@ class State:
             return
         now = time.time() if now is None else now
         self._pages[name] = current.succeeded(snapshot, now, duration=duration)
+        self.history.add_poll(name, Poll.of(snapshot, now))
 
     def record_page_failure(
         self,
@@ -205,6 +212,7 @@ class State:
         self._pages[name] = current.failed(
             reason, detail, duration=duration, backoff_until=backoff_until
         )
+        self.history.add_poll(name, Poll(time.time(), up=False, error=f"{reason.value}: {detail}"))
 
     def record_probe(self, name: str, result: ProbeResult, now: float | None = None) -> None:
         current = self._probes.get(name)
@@ -222,6 +230,7 @@ class State:
             duration=current.duration.observe(result.duration),
             ttft=current.ttft if result.ttft is None else current.ttft.observe(result.ttft),
         )
+        self.history.add_run(name, Run.of(result, now))
 
     def page(self, name: str) -> PageState | None:
         return self._pages.get(name)

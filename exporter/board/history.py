@@ -1,0 +1,159 @@
+"""The board's in-process history: a bounded ring per probe and per status page.
+
+Each probe keeps its last `RUNS` runs (the history strip, the short windows) and one
+success/total count per minute for the last `MINUTES` minutes (the long windows); each page
+keeps its last `POLLS` polls. Memory is bounded by the number of configured items: about
+14 KB per probe and 12 KB per page (docs/board.md). The board reads the rings on the event
+loop, where they are also appended to, so no lock is needed.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from exporter.models import ComponentStatus, Outcome, PageSnapshot, ProbeResult
+
+RUNS = 120  # per probe: the strip's cells, and the windows they cover
+POLLS = 120  # per page
+MINUTES = 1440  # per probe: one bucket a minute, 24 hours
+BUCKET = 60.0  # seconds per bucket
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One probe run as the board shows it (never a secret: outcome, codes, timings)."""
+
+    at: float  # unix seconds
+    outcome: Outcome
+    status_code: int = 0
+    duration: float = 0.0
+    ttft: float | None = None
+    request_id: str = ""
+
+    @classmethod
+    def of(cls, result: ProbeResult, at: float) -> Run:
+        return cls(
+            at, result.outcome, result.status_code, result.duration, result.ttft, result.request_id
+        )
+
+    @property
+    def success(self) -> bool:
+        return self.outcome is Outcome.SUCCESS
+
+
+@dataclass(frozen=True, slots=True)
+class Poll:
+    """One status-page poll: whether it worked, and what the page said then."""
+
+    at: float
+    up: bool
+    indicator: str = ""  # "" when the poll failed
+    # Components not operational, as (name, status); usually empty.
+    degraded: tuple[tuple[str, str], ...] = ()
+    incidents: int = 0
+    error: str = ""  # "reason: detail" of a failed poll
+
+    @classmethod
+    def of(cls, snapshot: PageSnapshot, at: float) -> Poll:
+        degraded = tuple(
+            (c.name, c.status.value)
+            for c in snapshot.components
+            if c.status is not ComponentStatus.OPERATIONAL
+        )
+        return cls(at, True, snapshot.indicator.value, degraded, len(snapshot.incidents))
+
+    def status_of(self, component: str | None) -> str:
+        """What this poll said about `component` (None: the page as a whole)."""
+        if not self.up:
+            return "unreachable"
+        if component is None:
+            return "operational" if self.indicator == "none" else self.indicator
+        return dict(self.degraded).get(component, "operational")
+
+
+class Minutes:
+    """Success and total counts per minute for the last `size` minutes, in three arrays."""
+
+    def __init__(self, size: int = MINUTES, bucket: float = BUCKET) -> None:
+        self.size = size
+        self.bucket = bucket
+        self._minute = array("q", [-1]) * size
+        self._total = array("I", [0]) * size
+        self._ok = array("I", [0]) * size
+
+    def add(self, at: float, success: bool) -> None:
+        minute = int(at // self.bucket)
+        i = minute % self.size
+        if self._minute[i] != minute:
+            self._minute[i], self._total[i], self._ok[i] = minute, 0, 0
+        self._total[i] += 1
+        self._ok[i] += success
+
+    def counts(self, now: float, seconds: float) -> tuple[int, int]:
+        """(successes, runs) in the minutes that overlap the last `seconds` before `now`."""
+        last = int(now // self.bucket)
+        first = max(last - self.size + 1, int((now - seconds) // self.bucket))
+        ok = total = 0
+        for minute in range(first, last + 1):
+            i = minute % self.size
+            if self._minute[i] == minute:
+                ok += self._ok[i]
+                total += self._total[i]
+        return ok, total
+
+
+class ProbeHistory:
+    def __init__(self) -> None:
+        self.runs: deque[Run] = deque(maxlen=RUNS)
+        self.minutes = Minutes()
+
+    def add(self, run: Run) -> None:
+        self.runs.append(run)
+        self.minutes.add(run.at, run.success)
+
+    def window(self, now: float, seconds: float) -> list[Run]:
+        return [r for r in self.runs if now - seconds < r.at <= now]
+
+    def success(self, now: float, seconds: float) -> tuple[int, int]:
+        """(successes, runs) over the last `seconds`: exact from the runs while they cover
+        the window, else from the per-minute counts."""
+        runs = self.runs
+        if runs and (len(runs) < RUNS or runs[0].at <= now - seconds):
+            window = self.window(now, seconds)
+            return sum(r.success for r in window), len(window)
+        return self.minutes.counts(now, seconds)
+
+
+class History:
+    """Name -> ring, for the configured probes and pages."""
+
+    def __init__(self) -> None:
+        self.probes: dict[str, ProbeHistory] = {}
+        self.pages: dict[str, deque[Poll]] = {}
+
+    def probe(self, name: str) -> ProbeHistory:
+        ring = self.probes.get(name)
+        if ring is None:
+            ring = self.probes[name] = ProbeHistory()
+        return ring
+
+    def add_run(self, name: str, run: Run) -> None:
+        self.probe(name).add(run)
+
+    def add_poll(self, name: str, poll: Poll) -> None:
+        ring = self.pages.get(name)
+        if ring is None:
+            ring = self.pages[name] = deque(maxlen=POLLS)
+        ring.append(poll)
+
+    def polls(self, name: str) -> Iterator[Poll]:
+        return iter(self.pages.get(name, ()))
+
+    def retain(self, probes: Iterable[str], pages: Iterable[str]) -> None:
+        """Keep the rings of these names only (a reload: items kept unchanged)."""
+        keep_probes, keep_pages = set(probes), set(pages)
+        self.probes = {n: r for n, r in self.probes.items() if n in keep_probes}
+        self.pages = {n: r for n, r in self.pages.items() if n in keep_pages}
