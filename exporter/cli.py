@@ -1,4 +1,4 @@
-"""Command line: `statusprobe run | check-config | once | rules | dashboards | demo`,
+"""Command line: `statusprobe run | check-config | once | rules | dashboards | demo | report`,
 Prometheus-style flags."""
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from exporter.config import (
 from exporter.dashboards import command as dashboards_command
 from exporter.errors import ConfigError
 from exporter.logs import setup_logging
+from exporter.report import command as report_command
 from exporter.rules import command as rules_command
 from exporter.server import serve
 
@@ -122,7 +123,19 @@ def _parser() -> argparse.ArgumentParser:
         default=10.0,
         help="how much faster than life the story plays (default 10: a loop of 7m30s)",
     )
-    for command in (run, check, once, rules, dashboards, demo_):
+    report = sub.add_parser(
+        "report", help="write an outage report per upstream from what Prometheus recorded"
+    )
+    report.add_argument("--prometheus", required=True, help="Prometheus base URL")
+    report.add_argument(
+        "--since", required=True, help="RFC 3339, unix seconds, or a duration ago (2h)"
+    )
+    report.add_argument("--until", help="as --since (default: now)")
+    report.add_argument(
+        "--output.dir", dest="output_dir", type=Path, help="write here (default: stdout)"
+    )
+    report.add_argument("--format", default="markdown", choices=report_command.FORMATS)
+    for command in (run, check, once, rules, dashboards, demo_, report):
         command.add_argument(
             "--log.level",
             dest="log_level",
@@ -144,6 +157,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return dashboards_command.run(args.output_dir)
     if args.command == "demo":
         return _demo(args.listen, args.speed)
+    if args.command == "report":
+        return report_command.run(
+            args.prometheus, args.since, args.until, args.output_dir, args.format
+        )
     try:
         config = load_config(args.config_file) if args.config_file else load_default_config()
     except ConfigError as exc:
