@@ -9,8 +9,8 @@ from html import escape
 
 from exporter.report.analyse import Upstream
 
-W, H = 760, 260
-LEFT, RIGHT, TOP, BAND, BOTTOM = 46, 12, 8, 18, 34
+W, H = 760, 280
+LEFT, RIGHT, TOP, BAND, BOTTOM = 46, 12, 8, 18, 54
 PLOT_TOP = TOP + BAND + 10
 PLOT_H = H - PLOT_TOP - BOTTOM
 COLOURS = ("#d55e00", "#0072b2", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000")
@@ -94,13 +94,13 @@ def svg(up: Upstream, start: float, end: float) -> str:
                 )
         name = f"region {region}" if region else "(no region label)"
         parts.append(
-            f"<line x1='{legend_x}' x2='{legend_x + 22}' y1='{H - 8}' y2='{H - 8}' "
+            f"<line x1='{legend_x}' x2='{legend_x + 22}' y1='{H - 26}' y2='{H - 26}' "
             f"stroke='{colour}' stroke-width='2' stroke-dasharray='{dash}'/>"
-            f"<text x='{legend_x + 26}' y='{H - 4}' fill='#333'>{escape(name)}</text>"
+            f"<text x='{legend_x + 26}' y='{H - 22}' fill='#333'>{escape(name)}</text>"
         )
         legend_x += 40 + 7 * len(name)
     parts.append(
-        f"<text x='{W - RIGHT}' y='{H - 4}' text-anchor='end' fill='#555' font-size='10'>"
+        f"<text x='{LEFT}' y='{H - 5}' fill='#555'>error ratio per region, UTC; "
         "page band: green operational, amber degraded or incident, red outage, grey no data"
         "</text></svg>"
     )
