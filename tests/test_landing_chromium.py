@@ -151,7 +151,9 @@ async def demo_board() -> AsyncIterator[tuple[Simulation, HeldClock, Runtime, st
     clock = HeldClock()
     sim = Simulation(april_2026(1 / SPEED), clock=clock)
     async with sim.serve() as urls:
-        runtime = Runtime(demo.demo_config(urls, SPEED * 60 / 30 * PROBE_EVERY, floor=0.1), None)
+        runtime = Runtime(
+            demo.demo_config(urls, demo.PROBE_INTERVAL / PROBE_EVERY, floor=0.1), None
+        )
         options = Options(time_scale=SPEED, refresh_seconds=1.0, banner=lambda: demo.banner(sim))
         server = TestServer(create_app(runtime, options), host="127.0.0.1")
         await server.start_server()

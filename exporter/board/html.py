@@ -49,7 +49,7 @@ align-items:center}
 .badge{display:inline-block;font-size:.8rem;font-weight:700;letter-spacing:.02em;
 border-radius:999px;padding:.1rem .6rem;border:2px solid currentColor}
 .badge.div{color:#fff;background:var(--major);border-color:var(--major)}
-.badge.calm{color:var(--ok)}
+.badge.calm{color:var(--ok)}.badge.ack{color:var(--minor)}
 .divwhy{margin:.4rem 0;padding:.45rem .7rem;border-left:4px solid var(--major);
 background:var(--warnbg);color:var(--warnfg);border-radius:4px}
 .said{margin:.1rem 0 .6rem}
@@ -66,7 +66,7 @@ background:var(--strip);font-variant-numeric:tabular-nums}
 .win span b{display:block;font-weight:400;font-size:.7rem;color:var(--muted)}
 .win .ok{box-shadow:inset 0 -3px var(--ok)}.win .minor{box-shadow:inset 0 -3px var(--minor)}
 .win .major{box-shadow:inset 0 -3px var(--major)}
-svg.strip{width:100%;height:26px;display:block;border-radius:4px}
+svg.strip{width:100%;height:26px;display:block;border-radius:4px}svg.strip.h33{height:33px}
 svg .bg{fill:var(--strip)}
 svg .ok{fill:var(--ok)}svg .minor{fill:var(--minor)}svg .major,svg .server{fill:var(--major)}
 svg .auth{fill:var(--auth)}svg .limit{fill:var(--minor)}svg .net{fill:var(--net)}
@@ -82,7 +82,7 @@ border-radius:2px}
 .legend .net{background:var(--net)}.legend .down{background:var(--down)}
 .cols{display:grid;grid-template-columns:repeat(auto-fit,minmax(18rem,1fr));gap:.3rem 1.5rem;
 margin-top:.8rem}
-.cols h3{font-size:.9rem;margin:.3rem 0}
+.cols .wide{grid-column:1/-1}.cols h3{font-size:.9rem;margin:.3rem 0}
 .cols ul{margin:0;padding-left:1.1rem}
 table.fails{border-collapse:collapse;width:100%;font-size:.85rem}
 table.fails td,table.fails th{text-align:left;padding:.15rem .5rem .15rem 0;
@@ -103,6 +103,7 @@ setInterval(tick,every)})();"""
 
 STATUS_WORDS = {
     "operational": ("ok", "✓"),
+    "none": ("ok", "●"),
     "degraded_performance": ("minor", "▲"),
     "partial_outage": ("minor", "▲"),
     "minor": ("minor", "▲"),
@@ -170,8 +171,9 @@ def _said(page: PageView, now: float) -> str:
     return "<p class='said'>" + " · ".join(parts) + "</p>"
 
 
-def _probe_row(p: ProbeView, start: float, now: float) -> str:
+def _probe_row(p: ProbeView, start: float, now: float, page: PageView | None) -> str:
     what = escape(p.component) if p.component else "the whole page"
+    polls = page.polls if page is not None else ()
     said = (
         status(p.official, "official status unknown")
         if p.component is not None or p.official
@@ -190,7 +192,8 @@ def _probe_row(p: ProbeView, start: float, now: float) -> str:
         f"<div class='small muted'>{escape(p.type)} → {escape(p.target)}</div>"
         f"<div class='small'>{what}: {said}</div></div>"
         f"<div class='win'>{''.join(_window(w) for w in p.windows)}</div>"
-        f"<div class='strip-cell'>{probe_strip(p.name, p.runs, start, now)}{last}</div>"
+        f"<div class='strip-cell'>{probe_strip(p.name, p.runs, start, now, polls, p.component)}"
+        f"{last}</div>"
     )
 
 
@@ -202,30 +205,30 @@ def _notices(title: str, items: tuple[Notice, ...], empty: str, now: float) -> s
         since = f", since {clock(n.started_at)} ({ago(now, n.started_at)})" if n.started_at else ""
         lis.append(
             f"<li><a href='{escape(n.link, quote=True)}' rel='noreferrer'>{escape(n.name)}</a> "
-            f"<span class='small'>{status(_impact(n.impact))} impact {escape(n.impact)} · "
+            f"<span class='small'>{status(_impact(n.impact))} impact · "
             f"{escape(n.status)}{since}</span></li>"
         )
     return f"<div><h3>{title}</h3><ul>{''.join(lis)}</ul></div>"
 
 
 def _impact(impact: str) -> str:
-    return {"none": "operational", "minor": "minor", "major": "major", "critical": "critical"}.get(
-        impact, "minor"
-    )
+    return {"none": "none"}.get(impact, impact)
 
 
 def _failures(items: tuple[Failure, ...], now: float) -> str:
     if not items:
-        return "<div><h3>Last failures</h3><p class='muted small'>No failed run.</p></div>"
+        return "<div class='wide'><h3>Last failures</h3><p class='muted small'>No failed run."
+        "</p></div>"
     rows = "".join(
-        f"<tr><td>{clock(f.run.at)}<br><span class='muted'>{ago(now, f.run.at)}</span></td>"
+        f"<tr><td>{clock(f.run.at)} <span class='muted'>· {ago(now, f.run.at)}</span></td>"
         f"<td>{escape(f.probe)}</td><td>✕ {escape(f.run.outcome.value)}</td>"
         f"<td>{f.run.status_code or '&ndash;'}</td>"
         f"<td><code>{escape(f.run.request_id) or '&ndash;'}</code></td></tr>"
         for f in items
     )
     return (
-        "<div><h3>Last failures</h3><table class='fails'><tr><th>When</th><th>Probe</th>"
+        "<div class='wide'><h3>Last failures</h3><table class='fails'>"
+        "<tr><th>When</th><th>Probe</th>"
         f"<th>Outcome</th><th>HTTP</th><th>Request id</th></tr>{rows}</table></div>"
     )
 
@@ -249,6 +252,10 @@ def _upstream(up: Upstream, board: Board) -> str:
     diverging = bool(up.diverging)
     if diverging:
         badge = "<span class='badge div'>⚠ DIVERGENCE: probes fail, page says operational</span>"
+    elif page is not None and any(
+        p.verdict.failing and (p.official != "operational" or page.incidents) for p in up.probes
+    ):
+        badge = "<span class='badge ack'>▲ acknowledged: probes fail, the page admits it</span>"
     elif up.probes and page is not None and any(p.official == "operational" for p in up.probes):
         badge = "<span class='badge calm'>✓ page and probes agree</span>"
     else:
@@ -282,7 +289,7 @@ def _upstream(up: Upstream, board: Board) -> str:
             f"<div class='strip-cell'>{page_strip(page.name, None, page.polls, up.start, now)}"
             "</div>"
         )
-    rows += [_probe_row(p, up.start, now) for p in up.probes]
+    rows += [_probe_row(p, up.start, now, page) for p in up.probes]
     if not up.probes:
         rows.append(
             "<div class='muted small' style='grid-column:1/-1'>No probe measures this "

@@ -8,7 +8,7 @@ one, and every cell has a hover text (`<title>`) naming the outcome in words.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
 
 from exporter.board.history import Poll, Run
@@ -17,6 +17,7 @@ from exporter.models import Outcome
 WIDTH = 600  # the viewBox; the SVG scales to its container
 HEIGHT = 26
 SHORT = 9  # a success's cell height
+BAND = 5  # the official-status band under a probe's cells
 
 # Outcome -> CSS class (colours in html.py, Okabe-Ito: distinguishable with colour-blindness).
 KIND = {
@@ -67,17 +68,25 @@ def _x(at: float, start: float, now: float) -> float:
     return (at - start) / max(now - start, 1e-9) * WIDTH
 
 
-def _svg(label: str, cells: str) -> str:
+def _svg(label: str, cells: str, height: int = HEIGHT) -> str:
     return (
-        f"<svg class='strip' viewBox='0 0 {WIDTH} {HEIGHT}' preserveAspectRatio='none' "
-        f"role='img' aria-label='{escape(label, quote=True)}'>"
+        f"<svg class='strip h{height}' viewBox='0 0 {WIDTH} {height}' "
+        f"preserveAspectRatio='none' role='img' aria-label='{escape(label, quote=True)}'>"
         f"<rect class='bg' width='{WIDTH}' height='{HEIGHT}'/>{cells}</svg>"
     )
 
 
-def probe_strip(name: str, runs: Sequence[Run], start: float, now: float) -> str:
-    """One cell per run; a cell spans to the next run (at least 2 units wide)."""
-    cells = []
+def probe_strip(
+    name: str,
+    runs: Sequence[Run],
+    start: float,
+    now: float,
+    polls: Sequence[Poll] = (),
+    component: str | None = None,
+) -> str:
+    """One cell per run; a cell spans to the next run (at least 2 units wide). Under the
+    cells, a thin band: what the page said about `component` meanwhile (from `polls`)."""
+    cells = list(_band(polls, component, start, now, HEIGHT + 2, lambda kind: BAND))
     for i, run in enumerate(runs):
         if run.at < start:
             continue
@@ -90,13 +99,28 @@ def probe_strip(name: str, runs: Sequence[Run], start: float, now: float) -> str
             f"width='{w:.1f}' height='{h}'><title>{escape(run_text(run))}</title></rect>"
         )
     failed = sum(not r.success for r in runs)
-    return _svg(f"history of probe {name}: {len(runs)} runs, {failed} failed", "".join(cells))
+    label = f"history of probe {name}: {len(runs)} runs, {failed} failed"
+    return _svg(label, "".join(cells), HEIGHT + (2 + BAND if polls else 0))
 
 
 def page_strip(
     name: str, component: str | None, polls: Sequence[Poll], start: float, now: float
 ) -> str:
     """What the page said about `component` (None: the whole page), poll to poll."""
+    bands = _band(polls, component, start, now, 0, lambda kind: STATUS_HEIGHT[kind])
+    return _svg(f"what status page {name} said, poll by poll", "".join(bands))
+
+
+def _band(
+    polls: Sequence[Poll],
+    component: str | None,
+    start: float,
+    now: float,
+    bottom: int,
+    height: Callable[[str], int],
+) -> list[str]:
+    """One cell per poll, from it to the next; `bottom` 0: cells stand on the strip's
+    bottom edge, else they hang from y=`bottom`."""
     cells = []
     for i, poll in enumerate(polls):
         end = polls[i + 1].at if i + 1 < len(polls) else now
@@ -106,7 +130,8 @@ def page_strip(
         w = max(_x(end, start, now) - x, 1.0)
         status = poll.status_of(component)
         kind = STATUS_KIND.get(status, "minor")
-        h = STATUS_HEIGHT[kind]
+        h = height(kind)
+        y = bottom if bottom else HEIGHT - h
         said = status.replace("_", " ")
         if poll.up and poll.incidents:
             said += f", {poll.incidents} open incident(s)"
@@ -114,9 +139,9 @@ def page_strip(
             said += f" ({poll.error})" if poll.error else ""
         text = f"{clock(poll.at)} · the page said: {said}"
         cells.append(
-            f"<rect class='p {kind}' x='{x:.1f}' y='{HEIGHT - h}' width='{w:.1f}' "
+            f"<rect class='p {kind}' x='{x:.1f}' y='{y}' width='{w:.1f}' "
             f"height='{h}'><title>{escape(text)}</title></rect>"
         )
-        if poll.up and poll.incidents:  # a marker on top: an incident was open
+        if poll.up and poll.incidents and not bottom:  # a marker on top: an open incident
             cells.append(f"<rect class='inc' x='{x:.1f}' y='0' width='{w:.1f}' height='3'/>")
-    return _svg(f"what status page {name} said, poll by poll", "".join(cells))
+    return cells
