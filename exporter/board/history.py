@@ -3,7 +3,7 @@
 Each probe keeps its last `RUNS` runs (the history strip, the short windows) and one
 success/total count per minute for the last `MINUTES` minutes (the long windows); each page
 keeps its last `POLLS` polls. Memory is bounded by the number of configured items: about
-14 KB per probe and 12 KB per page (docs/board.md). The board reads the rings on the event
+43 KB per probe and 14 KB per page (docs/board.md). The board reads the rings on the event
 loop, where they are also appended to, so no lock is needed.
 """
 
