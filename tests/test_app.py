@@ -240,7 +240,7 @@ async def test_status_api_and_landing_page_show_pages_and_probes(
     assert doc["probes"][0]["official"] == "operational"
     assert doc["probes"][0]["target"].startswith("127.0.0.1:")  # host only, no path or query
     page = await (await client.get("/")).text()
-    assert "acme-api" in page and "/metrics" in page and "<svg class='strip'" in page
+    assert "acme-api" in page and "/metrics" in page and "<svg class='strip " in page
 
 
 async def test_a_failure_records_the_request_id_in_the_status_api(
