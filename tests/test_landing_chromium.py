@@ -22,9 +22,9 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from exporter import demo
-from exporter.app import create_app
 from exporter.board.view import Options
 from exporter.config import parse_config
+from exporter.http.app import create_app
 from exporter.runtime import Runtime
 from exporter.scenarios import Simulation, april_2026
 from tests.upstream import Upstream

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 from exporter.board.history import History, Poll, Run
 from exporter.board.judge import DIVERGENCE_WINDOW, Verdict, diverging, failures
-from exporter.collector import target_host
 from exporter.durations import format_duration
+from exporter.exposition.series import target_host
 from exporter.models import Incident, PageSnapshot
 from exporter.state import PageState, ProbeState, StateSnapshot
 
