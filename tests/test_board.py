@@ -189,3 +189,14 @@ def test_the_demo_banner_and_story_time() -> None:
     page = _render(state, time_scale=10.0, banner=lambda: "Demo, phase 2 of 5: spikes")
     assert "Demo, phase 2 of 5: spikes" in page
     assert "<b>30s</b>" in page and "<b>6m</b>" in page  # 5m and 1h in story time
+
+
+def test_a_keyless_probe_says_so_where_the_config_knows() -> None:
+    state = State()
+    config = parse_config(_config())
+    state.apply_config(config)
+    page = _render(state)
+    # http probes without credentials are keyless where the config model has the flag
+    # (the status API's `keyless`); the board shows exactly what the config says.
+    keyless = bool(getattr(config.probes[0], "keyless", False))
+    assert ("keyless</span>" in page) == keyless

@@ -179,7 +179,12 @@ def _probe_row(p: ProbeView, start: float, now: float, page: PageView | None) ->
         if p.component is not None or p.official
         else status(None, "official status unknown")
     )
-    keyless = " <span class='badge calm'>keyless</span>" if p.keyless else ""
+    keyless = (
+        " <span class='badge calm' title='sends no credential: sees what anonymous callers "
+        "see'>keyless</span>"
+        if p.keyless
+        else ""
+    )
     last = ""
     if p.runs:
         run = p.runs[-1]

@@ -184,9 +184,10 @@ def _probe(
     history: History,
     now: float,
     options: Options,
-    keyless: bool | None,
 ) -> ProbeView:
     cfg = probe.config
+    # `keyless` (the probe sends no credential) where the config model has it
+    keyless = getattr(cfg, "keyless", None)
     ring = history.probes.get(name)
     runs = tuple(ring.runs) if ring else ()
     windows = []
@@ -233,9 +234,7 @@ def build(
     reload_error: str,
     now: float,
     options: Options,
-    keyless: Mapping[str, bool] | None = None,
 ) -> Board:
-    keyless = keyless or {}
     names = sorted(snapshot.pages)
     by_page: dict[str | None, list[str]] = {}
     for name, probe in sorted(snapshot.probes.items()):
@@ -249,8 +248,7 @@ def build(
     for page_name, probe_names in groups:
         page_state = snapshot.pages.get(page_name) if page_name else None
         probes = tuple(
-            _probe(n, snapshot.probes[n], page_state, history, now, options, keyless.get(n))
-            for n in probe_names
+            _probe(n, snapshot.probes[n], page_state, history, now, options) for n in probe_names
         )
         page = _page(page_name, page_state, history, now) if page_name else None
         times = [r.at for p in probes for r in p.runs[:1]]
