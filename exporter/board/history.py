@@ -3,8 +3,8 @@
 Each probe keeps its last `RUNS` runs (the history strip, the short windows) and one
 success/total count per minute for the last `MINUTES` minutes (the long windows); each page
 keeps its last `POLLS` polls. Memory is bounded by the number of configured items: about
-43 KB per probe and 14 KB per page (docs/board.md). The board reads the rings on the event
-loop, where they are also appended to, so no lock is needed.
+43 KB per probe and 14 KB per page (docs/board.md). They are appended to on the event loop;
+the board copies them there (`History.copy()`) and renders the copy in a thread.
 """
 
 from __future__ import annotations
@@ -84,6 +84,11 @@ class Minutes:
         self._total = array("I", [0]) * size
         self._ok = array("I", [0]) * size
 
+    def copy(self) -> Minutes:
+        other = Minutes(self.size, self.bucket)
+        other._minute, other._total, other._ok = self._minute[:], self._total[:], self._ok[:]
+        return other
+
     def add(self, at: float, success: bool) -> None:
         minute = int(at // self.bucket)
         i = minute % self.size
@@ -97,11 +102,10 @@ class Minutes:
         last = int(now // self.bucket)
         first = max(last - self.size + 1, int((now - seconds) // self.bucket))
         ok = total = 0
-        for minute in range(first, last + 1):
-            i = minute % self.size
-            if self._minute[i] == minute:
-                ok += self._ok[i]
-                total += self._total[i]
+        for minute, n_ok, n in zip(self._minute, self._ok, self._total, strict=True):
+            if first <= minute <= last:  # each bucket holds one minute: its latest
+                ok += n_ok
+                total += n
         return ok, total
 
 
@@ -109,6 +113,12 @@ class ProbeHistory:
     def __init__(self) -> None:
         self.runs: deque[Run] = deque(maxlen=RUNS)
         self.minutes = Minutes()
+
+    def copy(self) -> ProbeHistory:
+        other = ProbeHistory()
+        other.runs.extend(self.runs)
+        other.minutes = self.minutes.copy()
+        return other
 
     def add(self, run: Run) -> None:
         self.runs.append(run)
@@ -133,6 +143,13 @@ class History:
     def __init__(self) -> None:
         self.probes: dict[str, ProbeHistory] = {}
         self.pages: dict[str, deque[Poll]] = {}
+
+    def copy(self) -> History:
+        """A copy that later appends do not change, to read off the event loop."""
+        other = History()
+        other.probes = {n: r.copy() for n, r in self.probes.items()}
+        other.pages = {n: deque(r, maxlen=POLLS) for n, r in self.pages.items()}
+        return other
 
     def probe(self, name: str) -> ProbeHistory:
         ring = self.probes.get(name)

@@ -84,23 +84,40 @@ def probe_strip(
     polls: Sequence[Poll] = (),
     component: str | None = None,
 ) -> str:
-    """One cell per run; a cell spans to the next run (at least 2 units wide). Under the
-    cells, a thin band: what the page said about `component` meanwhile (from `polls`)."""
+    """One cell per failed run, one per stretch of successful runs (its hover text gives
+    the count and the latency range); a cell spans to the next run. Under the cells, a
+    thin band: what the page said about `component` meanwhile (from `polls`)."""
     cells = list(_band(polls, component, start, now, HEIGHT + 2, lambda kind: BAND))
-    for i, run in enumerate(runs):
-        if run.at < start:
-            continue
-        x = _x(run.at, start, now)
-        nxt = _x(runs[i + 1].at, start, now) if i + 1 < len(runs) else x + 3
+    shown = [r for r in runs if r.at >= start]
+    i = 0
+    while i < len(shown):
+        j = i + 1
+        if shown[i].success:
+            while j < len(shown) and shown[j].success:
+                j += 1
+        first, last = shown[i], shown[j - 1]
+        x = _x(first.at, start, now)
+        nxt = _x(shown[j].at, start, now) if j < len(shown) else _x(last.at, start, now) + 3
         w = max(nxt - x - 0.6, 2.0)
-        h = SHORT if run.success else HEIGHT
+        h = SHORT if first.success else HEIGHT
+        text = run_text(first) if j - i == 1 else _successes(shown[i:j])
         cells.append(
-            f"<rect class='c {KIND[run.outcome]}' x='{x:.1f}' y='{HEIGHT - h}' "
-            f"width='{w:.1f}' height='{h}'><title>{escape(run_text(run))}</title></rect>"
+            f"<rect class='c {KIND[first.outcome]}' x='{x:.1f}' y='{HEIGHT - h}' "
+            f"width='{w:.1f}' height='{h}'><title>{escape(text)}</title></rect>"
         )
+        i = j
     failed = sum(not r.success for r in runs)
     label = f"history of probe {name}: {len(runs)} runs, {failed} failed"
     return _svg(label, "".join(cells), HEIGHT + (2 + BAND if polls else 0))
+
+
+def _successes(runs: Sequence[Run]) -> str:
+    fastest = min(r.duration for r in runs) * 1000
+    slowest = max(r.duration for r in runs) * 1000
+    return (
+        f"{clock(runs[0].at)[:-4]}\u2013{clock(runs[-1].at)} · {len(runs)} runs succeeded · "
+        f"{fastest:.0f}\u2013{slowest:.0f} ms"
+    )
 
 
 def page_strip(
@@ -122,26 +139,36 @@ def _band(
     """One cell per poll, from it to the next; `bottom` 0: cells stand on the strip's
     bottom edge, else they hang from y=`bottom`."""
     cells = []
-    for i, poll in enumerate(polls):
-        end = polls[i + 1].at if i + 1 < len(polls) else now
+    i = 0
+    while i < len(polls):
+        said = _said(polls[i], component)
+        j = i + 1
+        while j < len(polls) and _said(polls[j], component) == said:
+            j += 1  # the same statement, poll after poll: one cell
+        first = polls[i]
+        end = polls[j].at if j < len(polls) else now
+        i = j
         if end < start:
             continue
-        x = _x(max(poll.at, start), start, now)
+        x = _x(max(first.at, start), start, now)
         w = max(_x(end, start, now) - x, 1.0)
-        status = poll.status_of(component)
-        kind = STATUS_KIND.get(status, "minor")
+        kind = STATUS_KIND.get(first.status_of(component), "minor")
         h = height(kind)
         y = bottom if bottom else HEIGHT - h
-        said = status.replace("_", " ")
-        if poll.up and poll.incidents:
-            said += f", {poll.incidents} open incident(s)"
-        if not poll.up:
-            said += f" ({poll.error})" if poll.error else ""
-        text = f"{clock(poll.at)} · the page said: {said}"
+        text = f"{clock(first.at)[:-4]}\u2013{clock(end)} · the page said: {said}"
         cells.append(
             f"<rect class='p {kind}' x='{x:.1f}' y='{y}' width='{w:.1f}' "
             f"height='{h}'><title>{escape(text)}</title></rect>"
         )
-        if poll.up and poll.incidents and not bottom:  # a marker on top: an open incident
+        if first.up and first.incidents and not bottom:  # a marker on top: an open incident
             cells.append(f"<rect class='inc' x='{x:.1f}' y='0' width='{w:.1f}' height='3'/>")
     return cells
+
+
+def _said(poll: Poll, component: str | None) -> str:
+    said = poll.status_of(component).replace("_", " ")
+    if poll.up and poll.incidents:
+        said += f", {poll.incidents} open incident(s)"
+    if not poll.up and poll.error:
+        said += f" ({poll.error})"
+    return said

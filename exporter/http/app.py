@@ -76,7 +76,7 @@ async def _status(request: web.Request) -> web.Response:
 
 async def _landing(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
-    text = landing.render(
+    text = await landing.render(
         runtime.state.snapshot(),
         runtime.state.history,
         ready=runtime.ready,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from exporter import __version__
@@ -11,7 +12,7 @@ from exporter.board.view import Options
 from exporter.state import StateSnapshot
 
 
-def render(
+async def render(
     snapshot: StateSnapshot,
     history: History,
     *,
@@ -20,13 +21,22 @@ def render(
     options: Options,
     now: float | None = None,
 ) -> str:
-    board = view.build(
-        snapshot,
-        history,
-        version=__version__,
-        ready=ready,
-        reload_error=reload_error,
-        now=time.time() if now is None else now,
-        options=options,
-    )
-    return html.render(board)
+    """The board's HTML. The state's snapshot is immutable; the history is copied here, on
+    the event loop that appends to it, and the page is built from the copy in a thread (a
+    thousand probes take about a second)."""
+    copy = history.copy()
+    now = time.time() if now is None else now
+
+    def page() -> str:
+        board = view.build(
+            snapshot,
+            copy,
+            version=__version__,
+            ready=ready,
+            reload_error=reload_error,
+            now=now,
+            options=options,
+        )
+        return html.render(board)
+
+    return await asyncio.to_thread(page)
