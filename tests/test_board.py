@@ -160,6 +160,8 @@ def test_honest_empty_states() -> None:
     state.record_page_failure("acme", PollError.HTTP_ERROR, "HTTP 503")
     page = _render(state)
     assert "status page unreachable since" in page and "never polled successfully" in page
+    assert "Unknown: the page was never polled successfully." in page  # not "None open"
+    assert "but every status page failed its last poll" in page
     bare = State()
     bare.apply_config(parse_config(_config(probes=0)))
     page = _render(bare)

@@ -307,10 +307,12 @@ def _upstream(up: Upstream, board: Board) -> str:
         cols += _notices(
             "Open incidents",
             page.incidents,
-            "None open." if page.up or page.polled else "Not polled yet.",
+            _unknown(page) or "None open.",
             now,
         )
-        cols += _notices("Maintenance", page.maintenances, "None in progress or scheduled.", now)
+        cols += _notices(
+            "Maintenance", page.maintenances, _unknown(page) or "None in progress.", now
+        )
     if up.probes:
         cols += _failures(up.failures, now)
     cls = "up div" if diverging else "up"
@@ -341,8 +343,25 @@ NO_PROBES = (
 )
 
 
+def _unknown(page: PageView) -> str:
+    """Why the page's incidents are not known now ("" when they are)."""
+    if not page.polled:
+        return "Unknown: not polled yet."
+    if page.last_success is None:
+        return "Unknown: the page was never polled successfully."
+    if not page.up:
+        return "None at the last good poll; the page cannot be polled now."
+    return ""
+
+
 def _readiness(board: Board) -> str:
     if board.ready:
+        pages = [u.page for u in board.upstreams if u.page is not None and u.page.configured]
+        if pages and not any(p.up for p in pages):
+            return (
+                "<span class='st ok'>✓ ready</span> <span class='st major'>✕ but every "
+                "status page failed its last poll</span>"
+            )
         return "<span class='st ok'>✓ ready</span>"
     waiting = list(board.waiting)
     more = f" and {len(waiting) - 4} more" if len(waiting) > 4 else ""
