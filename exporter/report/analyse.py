@@ -387,7 +387,9 @@ def _chart(
         else:
             text = "; ".join(dict.fromkeys(shown))
             kind = (
-                "outage" if "outage" in text else ("incident" if "incident" in text else "degraded")
+                "outage"
+                if "major_outage" in text
+                else ("incident" if "incident" in text else "degraded")
             )
         if band is not None and band.kind == kind and band.text == text:
             band = Band(band.start, t + data.step, kind, text)

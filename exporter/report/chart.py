@@ -100,8 +100,8 @@ def svg(up: Upstream, start: float, end: float) -> str:
         )
         legend_x += 40 + 7 * len(name)
     parts.append(
-        f"<text x='{LEFT}' y='{H - 5}' fill='#555'>error ratio per region, UTC; "
-        "page band: green operational, amber degraded or incident, red outage, grey no data"
-        "</text></svg>"
+        f"<text x='{LEFT}' y='{H - 5}' fill='#555'>error ratio per region, UTC; page band: "
+        "green operational, amber degraded, partial outage or incident, red major outage, "
+        "grey no data</text></svg>"
     )
     return "".join(parts)
