@@ -4,6 +4,7 @@ command's errors. The real-Prometheus test is test_report_prometheus.py."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -13,7 +14,7 @@ import pytest
 from exporter.cli import main
 from exporter.report import render
 from exporter.report.analyse import analyse
-from exporter.report.fetch import Data
+from exporter.report.fetch import Data, _matcher
 from exporter.report.prometheus import Prometheus, ReportError, Series
 from exporter.report.times import parse_time
 
@@ -167,3 +168,27 @@ def test_bad_arguments_are_clear_errors(capsys: pytest.CaptureFixture[str]) -> N
     args = ["--since", "1h", "--until", "2h"]
     assert main(["report", "--prometheus", "http://127.0.0.1:1", *args]) == 1
     assert "--until must be after --since" in capsys.readouterr().err
+
+
+def test_probes_that_never_failed_are_counted_from_the_totals_alone() -> None:
+    # fetch() asks for range data only about probes that failed; the others come from the
+    # instant totals over the whole range.
+    totals = tuple(
+        Series({"region": r, "probe": "quiet", "outcome": o}, [(99.0, n)])
+        for r in ("a", "b")
+        for o, n in (("success", 120.0), ("timeout", 0.0))
+    )
+    info = [Series({"region": "a", "probe": "quiet", "page": "calm"}, [(99.0, 1.0)])]
+    data = _data(results=_results("b", _steady(), _failing(40, 59), "overloaded"), info=INFO)
+    report = analyse(Data(**(vars(data) | {"totals": totals, "info": INFO + info})))
+    calm = next(u for u in report.upstreams if u.name == "calm")
+    assert (calm.measured.failed, calm.measured.runs, calm.trouble) == (0, 240, False)
+    assert [u.name for u in report.troubled] == ["acme"]
+
+
+def test_a_name_matcher_matches_exactly_the_names() -> None:
+    names = {"claude-api", "a.b", "x(y)+", "q"}
+    matcher = _matcher("probe", names)
+    # PromQL's string unescaping, then the regex (RE2 and Python agree on these escapes)
+    regex = matcher.split("=~", 1)[1][1:-1].encode().decode("unicode_escape")
+    assert {n for n in [*names, "aXb", "x(y)", "claude-apix"] if re.fullmatch(regex, n)} == names

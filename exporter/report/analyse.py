@@ -243,6 +243,27 @@ def _worst(
     return f"{bound} ({where})"
 
 
+def _totals(data: Data) -> dict[tuple[str, str], Share]:
+    """(region, probe) -> failed and total runs over the range (the instant query)."""
+    failed: dict[tuple[str, str], float] = defaultdict(float)
+    runs: dict[tuple[str, str], float] = defaultdict(float)
+    for s in data.totals:
+        key = (s.labels.get("region", ""), s.labels.get("probe", ""))
+        value = s.points[0][1]
+        runs[key] += value
+        if s.labels.get("outcome") != "success":
+            failed[key] += value
+    return {k: Share(round(failed[k]), round(n)) for k, n in runs.items()}
+
+
+def _sum(shares: Iterable[Share]) -> Share:
+    failed = runs = 0
+    for s in shares:
+        failed += s.failed
+        runs += s.runs
+    return Share(failed, runs)
+
+
 def _episodes(steps: list[int], gap: int) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     for k in sorted(steps):
@@ -266,11 +287,12 @@ def _sorted(shares: dict[str, Share]) -> dict[str, Share]:
 
 
 def analyse(data: Data) -> Report:
-    probes = _probes(data)
+    probes = dict(_probes(data))  # range data: only the probes that failed somewhere
     mapping = _mapping(data)
     n = len(data.times) - 1
+    totals = _totals(data)
     groups: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for region, probe in probes:
+    for region, probe in sorted(set(probes) | set(totals)):
         page = mapping.get(probe, ("", None))[0]
         groups[page or f"probe {probe}"].append((region, probe))
     upstreams = []
@@ -280,14 +302,14 @@ def analyse(data: Data) -> Report:
         names = sorted({p for _, p in keys})
         page = mapping.get(names[0], ("", None))[0]
         components = sorted({mapping.get(p, ("", None))[1] for p in names}, key=str)
-        members = [probes[k] for k in keys]
+        members = [probes.get(k) or _Probe() for k in keys]
         up = Upstream(
             name,
             page,
             tuple(c or "(whole page)" for c in components),
             tuple(names),
             tuple(sorted({r for r, _ in keys})),
-            measured=_share(members, 0, n),
+            measured=_sum(_share([probes[k]], 0, n) if k in probes else totals[k] for k in keys),
             official=_official(data, page, components) if page else None,
         )
         total_runs += up.measured.runs
@@ -303,7 +325,8 @@ def analyse(data: Data) -> Report:
                 continue
             up.episodes.append(_episode(data, keys, members, lo, hi, admits, bucket_steps))
         up.isolated.sort()
-        _chart(up, data, keys, members, admits, bucket_steps)
+        if up.trouble:
+            _chart(up, data, keys, members, admits, bucket_steps)
         upstreams.append(up)
     return Report(data.start, data.end, data.step, upstreams, total_runs)
 

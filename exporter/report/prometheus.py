@@ -43,6 +43,13 @@ class Prometheus:
             for s in data["result"]
         ]
 
+    def instant(self, expr: str, at: float) -> list[Series]:
+        data = self._get("/api/v1/query", {"query": expr, "time": f"{at:.3f}"})
+        return [
+            Series(dict(s["metric"]), [(float(s["value"][0]), float(s["value"][1]))])
+            for s in data["result"]
+        ]
+
     def _get(self, path: str, params: dict[str, str]) -> dict[str, Any]:
         try:
             response = self._client.get(self.url + path, params=params)
