@@ -42,7 +42,7 @@ def _facts(up: Upstream, e: Episode, number: int) -> list[tuple[str, str]]:
     probes = ", ".join(f"{p} {_share(s)}" for p, s in e.probes.items() if s.failed)
     mix = ", ".join(f"{o} {n}" for o, n in e.outcomes.items())
     admitted = (
-        "never" if e.admitted is None else f"{iso(e.admitted.at)}: " + "; ".join(e.admitted.how)
+        "never" if e.admitted is None else f"{iso_ms(e.admitted.at)}: " + "; ".join(e.admitted.how)
     )
     return [
         ("Measured onset", iso_ms(e.onset)),
