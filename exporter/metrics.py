@@ -1,6 +1,6 @@
 """The metric catalogue: every name, type, HELP text and label set in one place.
 
-The names are the product's public API (see docs and DESIGN.md): users'
+The names are the product's public API (docs/contract.md): users'
 alerts and dashboards depend on them. Change them only deliberately.
 """
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from bisect import bisect_left
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 
@@ -151,6 +151,13 @@ class StateSnapshot:
     probes: Mapping[str, ProbeState]
 
 
+def _poll(page: PageState) -> Poll:
+    """The poll that just made `page` what it is, for the board's history."""
+    if page.up and page.snapshot is not None and page.last_success is not None:
+        return Poll.of(page.snapshot, page.last_success)
+    return Poll(time.time(), up=False, error=page.last_error)
+
+
 def _bump(counts: tuple[int, ...], index: int) -> tuple[int, ...]:
     return counts[:index] + (counts[index] + 1,) + counts[index + 1 :]
 
@@ -182,6 +189,14 @@ class State:
             for name, cfg in probes.items()
         }
 
+    def update_page(self, name: str, change: Callable[[PageState], PageState]) -> None:
+        """Replace page `name`'s entry with `change(entry)`; nothing if a reload removed it
+        while its poll was running."""
+        current = self._pages.get(name)
+        if current is not None:
+            self._pages[name] = page = change(current)
+            self.history.add_poll(name, _poll(page))
+
     def record_page_success(
         self,
         name: str,
@@ -190,12 +205,8 @@ class State:
         *,
         duration: float | None = None,
     ) -> None:
-        current = self._pages.get(name)
-        if current is None:  # removed by a reload while the poll was running
-            return
         now = time.time() if now is None else now
-        self._pages[name] = current.succeeded(snapshot, now, duration=duration)
-        self.history.add_poll(name, Poll.of(snapshot, now))
+        self.update_page(name, lambda page: page.succeeded(snapshot, now, duration=duration))
 
     def record_page_failure(
         self,
@@ -206,13 +217,12 @@ class State:
         duration: float | None = None,
         backoff_until: float | None = None,
     ) -> None:
-        current = self._pages.get(name)
-        if current is None:
-            return
-        self._pages[name] = current.failed(
-            reason, detail, duration=duration, backoff_until=backoff_until
+        self.update_page(
+            name,
+            lambda page: page.failed(
+                reason, detail, duration=duration, backoff_until=backoff_until
+            ),
         )
-        self.history.add_poll(name, Poll(time.time(), up=False, error=f"{reason.value}: {detail}"))
 
     def record_probe(self, name: str, result: ProbeResult, now: float | None = None) -> None:
         current = self._probes.get(name)
@@ -234,6 +244,9 @@ class State:
 
     def page(self, name: str) -> PageState | None:
         return self._pages.get(name)
+
+    def probe(self, name: str) -> ProbeState | None:
+        return self._probes.get(name)
 
     def snapshot(self) -> StateSnapshot:
         return StateSnapshot(

@@ -6,9 +6,7 @@ harness's job (it runs exporter.dashboards.panel_queries against a real Promethe
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +25,7 @@ from exporter.dashboards.queries import BUILTINS
 from exporter.rules import Params, SLOSpec
 from exporter.rules.model import Record
 from exporter.rules.render import FILES
+from tests.tools import binary
 
 ROOT = Path(__file__).resolve().parent.parent
 DASHBOARDS = ROOT / "dashboards"
@@ -37,12 +36,7 @@ REQUIREMENTS = {"ttft", "tls", "incident", "slo"}
 
 
 def promtool() -> str:
-    path = shutil.which("promtool")
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("promtool is not installed; .ci/run installs it (Debian: prometheus)")
-        pytest.skip("promtool is not installed (apt-get install prometheus)")
-    return path
+    return binary("promtool", "prometheus")
 
 
 def committed() -> dict[str, dict[str, Any]]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import shutil
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
@@ -27,6 +26,7 @@ from exporter.config import parse_config
 from exporter.http.app import create_app
 from exporter.runtime import Runtime
 from exporter.scenarios import Simulation, april_2026
+from tests.tools import binary
 from tests.upstream import Upstream
 
 CHROMIUM_FLAGS = (
@@ -46,12 +46,7 @@ PROBE_EVERY = 0.5  # 120 runs in the ring: a minute of history
 
 
 def chromium() -> str:
-    path = shutil.which("chromium")
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed; .ci/run installs it")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    return path
+    return binary("chromium", "chromium")
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@ unit-tests what the generator renders (tests/rules/*.test.yml)."""
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 import shutil
 import subprocess
@@ -19,13 +18,14 @@ from exporter.config import load_config
 from exporter.durations import parse_duration
 from exporter.rules import COMPRESSION, Params, SLOSpec, for_profile, from_config, render, write
 from exporter.rules.render import HEADER
+from tests.tools import binary
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules"
 CASES = Path(__file__).parent / "rules"
 RUNBOOK = ROOT / "docs" / "runbook.md"
 
-# The alerts DESIGN.md promises (the public contract), plus the hand-over alert.
+# The alerts docs/contract.md promises, besides the hand-over alert.
 DESIGN_ALERTS = {
     "StatusprobeStatusPageDivergence",
     "StatusprobeUpstreamDown",
@@ -47,12 +47,7 @@ EXTRA_ALERTS = {"StatusprobeStatusPageDivergenceAcknowledged"}
 
 
 def promtool() -> str:
-    path = shutil.which("promtool")
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("promtool is not installed; .ci/run installs it (Debian: prometheus)")
-        pytest.skip("promtool is not installed (apt-get install prometheus)")
-    return path
+    return binary("promtool", "prometheus")
 
 
 def test_slos() -> list[SLOSpec]:

@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import socket
 import subprocess
 import time
@@ -17,16 +15,9 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.tools import binary
+
 CONFIG = Path(__file__).resolve().parent.parent / "rules" / "alertmanager.example.yml"
-
-
-def binary(name: str, package: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{name} is not installed; .ci/run installs it (Debian: {package})")
-        pytest.skip(f"{name} is not installed (apt-get install {package})")
-    return path
 
 
 def amtool(*args: str) -> subprocess.CompletedProcess[str]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from exporter.runtime import USER_AGENT
+from exporter.sources.client import USER_AGENT
 
 
 class ReportError(Exception):

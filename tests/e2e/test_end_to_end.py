@@ -19,11 +19,11 @@ import pytest
 from exporter.rules import for_profile
 from exporter.scenarios import API_COMPONENT, REGIONS
 from tests.e2e.conftest import REPORT, TAILS
-from tests.e2e.processes import binary
 from tests.e2e.report import compute, tables
 from tests.e2e.scenario import Run, play, prepare
 from tests.e2e.stack import PAGE, PROBE, Stack
 from tests.e2e.webhook import Received
+from tests.tools import binary
 
 pytestmark = pytest.mark.e2e
 
