@@ -20,9 +20,10 @@ import yaml
 
 from exporter.scenarios import FAILING_REGION, REGIONS, Simulation, april_2026
 from tests.e2e.background import BackgroundLoop
-from tests.e2e.processes import binary, free_port, wait_until
+from tests.e2e.processes import free_port, wait_until
 from tests.e2e.stack import API_KEY, API_KEY_ENV, JOB, PAGE, Cadence, Stack, exporter_config
 from tests.e2e.stack import prometheus_config as e2e_prometheus_config
+from tests.tools import binary
 
 pytestmark = pytest.mark.e2e
 
