@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from exporter import __version__, default_config, demo, once
-from exporter import rules as rules_pack
 from exporter.config import (
     Config,
     literal_secret_warnings,
@@ -127,27 +126,11 @@ def _parser() -> argparse.ArgumentParser:
     rules = sub.add_parser(
         "rules", help="render the alerting, recording and SLO rules (YAML) into a directory"
     )
-    rules.add_argument(
-        "--config.file",
-        dest="config_file",
-        type=Path,
-        help="render SLO rules for this file's slos: (default: the embedded default "
-        "config, which has none)",
-    )
-    rules.add_argument("--profile", default="default", choices=rules_pack.PROFILES)
-    rules.add_argument("--output.dir", dest="output_dir", type=Path, required=True)
-    rules.add_argument(
-        "--param",
-        dest="params",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="override a parameter (see docs/rules.md); repeatable",
-    )
+    rules_command.add_arguments(rules, "the rules and the Alertmanager example")
     dashboards = sub.add_parser(
         "dashboards", help="render the Grafana dashboards (JSON) into a directory"
     )
-    dashboards.add_argument("--output.dir", dest="output_dir", type=Path, required=True)
+    rules_command.add_arguments(dashboards, "the dashboards")
     demo_ = sub.add_parser(
         "demo", help="play a simulated outage like April 2026's, watched by a live exporter"
     )
@@ -196,8 +179,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging("warning" if level == "warn" else level, args.log_format or "text")
     if args.command == "check-config":
         return _check_config(args.config_file)
-    if args.command == "dashboards":
-        return dashboards_command.run(args.output_dir)
     if args.command == "demo":
         return _demo(args.listen, args.speed)
     if args.command == "default-config":
@@ -213,6 +194,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     if args.command == "rules":
         return rules_command.run(config, args.profile, args.output_dir, args.params)
+    if args.command == "dashboards":
+        return dashboards_command.run(args.output_dir, args.profile, args.params)
     if args.command == "once":
         return _once(config)
     return _run(config, args.config_file, args.listen)

@@ -42,6 +42,7 @@ from exporter.http.status_api import status_document
 from exporter.models import Outcome, PageSnapshot
 from exporter.probes import run_probe
 from exporter.scenarios import wire
+from exporter.sources.client import PollClient
 from exporter.state import State
 from tests.llm_upstream import server_tls
 from tests.test_rules import promtool
@@ -418,7 +419,7 @@ async def test_a_certificate_the_probe_does_not_trust_is_tls_error() -> None:
 
 async def test_every_probe_maps_to_a_component_its_page_lists(upstreams: Upstreams) -> None:
     config = upstreams.config()
-    async with httpx.AsyncClient(trust_env=False) as client:
+    async with PollClient(httpx.AsyncClient(trust_env=False)) as client:
         snapshots = {p.name: await sources.poll(client, p) for p in config.status_pages}
     for probe in config.probes:
         snapshot = snapshots[probe.page or ""]

@@ -127,14 +127,17 @@ def test_the_declared_incident_hands_over(run: Run) -> None:
     assert stop.receiver == "pager" and declared < stop.at < recovered
     (incident, *_) = firing(run, INCIDENT)
     assert incident.receiver == "ticket"
+    # One alert per component the incident names that a probe maps to; its title is in
+    # the description, not a label.
     assert incident.labels == {
         "alertname": INCIDENT,
         "severity": "warning",
         "page": PAGE,
+        "component": API_COMPONENT,
         "impact": "minor",
         "incident_id": "e2eapr26q1xz",
-        "name": "Elevated errors on the Claude API",
     }
+    assert '"Elevated errors on the Claude API"' in incident.annotations["description"]
     (degraded, *_) = firing(run, DEGRADED)
     assert degraded.labels == {
         "alertname": DEGRADED,
