@@ -151,10 +151,10 @@ class StateSnapshot:
     probes: Mapping[str, ProbeState]
 
 
-def _poll(page: PageState) -> Poll:
+def _poll(page: PageState, before: Poll | None) -> Poll:
     """The poll that just made `page` what it is, for the board's history."""
     if page.up and page.snapshot is not None and page.last_success is not None:
-        return Poll.of(page.snapshot, page.last_success)
+        return Poll.of(page.snapshot, page.last_success, before)
     return Poll(time.time(), up=False, error=page.last_error)
 
 
@@ -195,7 +195,7 @@ class State:
         current = self._pages.get(name)
         if current is not None:
             self._pages[name] = page = change(current)
-            self.history.add_poll(name, _poll(page))
+            self.history.add_poll(name, _poll(page, self.history.last_poll(name)))
 
     def record_page_success(
         self,

@@ -7,7 +7,7 @@ from typing import Any
 
 from exporter.board import html, view
 from exporter.board.history import MINUTES, POLLS, RUNS, History, Minutes, Poll, Run
-from exporter.board.judge import diverging, failures
+from exporter.board.judge import admitted, failures
 from exporter.config import parse_config
 from exporter.models import (
     Component,
@@ -53,7 +53,7 @@ def _snapshot(
         "All Systems Operational",
         components=(Component("c1", "API", status),),
         incidents=tuple(
-            Incident(f"inc{i}", "Elevated errors", "investigating", Impact.MINOR, NOW - 60)
+            Incident(f"inc{i}", "Elevated errors", "investigating", Impact.MINOR, NOW - 60, ("c1",))
             for i in range(incidents)
         ),
     )
@@ -120,35 +120,74 @@ def test_history_survives_a_reload_for_unchanged_items_only() -> None:
 
 
 def test_divergence_is_the_rules_condition() -> None:
-    def runs(*outcomes: Outcome) -> list[Run]:
-        return [Run(NOW, o) for o in outcomes]
+    def runs(*outcomes: Outcome, every: float = 30.0) -> list[Run]:
+        return [Run(NOW - every * k, o) for k, o in enumerate(outcomes)]
 
-    two = runs(Outcome.OVERLOADED, Outcome.AUTH_ERROR, *[Outcome.SUCCESS] * 8)
-    assert failures(two).counted == 2 and diverging(two, "operational", 0)
-    one = runs(Outcome.OVERLOADED, Outcome.SUCCESS)  # 50%, but a single failed run
-    assert not diverging(one, "operational", 0)
-    few = runs(Outcome.OVERLOADED, Outcome.OVERLOADED, *[Outcome.SUCCESS] * 18)  # 10%: not above
-    assert not diverging(few, "operational", 0)
-    ignored = runs(Outcome.RATE_LIMITED, Outcome.CLIENT_ERROR, Outcome.RATE_LIMITED)
-    assert not diverging(ignored, "operational", 0)
-    assert not diverging(two, "partial_outage", 0)  # the page admits it
-    assert not diverging(two, "operational", 1)  # an incident is open
-    assert not diverging(two, None, 0)  # the page was never polled: no claim
+    f, ok = Outcome.OVERLOADED, Outcome.SUCCESS
+    spread = runs(f, ok, ok, ok, f, ok, ok, ok, ok, ok)  # 2 of 10 over 2m
+    assert failures(spread).counted == 2 and failures(spread).span == 120.0
+    assert failures(spread).failing
+    burst = runs(f, f, f, *[ok] * 7, every=10.0)  # 3 of 10 within 20s: a burst
+    assert not failures(burst).failing
+    one = runs(f, ok)  # 50%, but a single failed run
+    assert not failures(one).failing
+    few = runs(f, *[ok] * 3, f, *[ok] * 4)  # 2 of 9 = 22%: failing; of 18 (11%): not
+    assert failures(few).failing and not failures(few + runs(*[ok] * 9, every=1)).failing
+    ignored = runs(Outcome.RATE_LIMITED, ok, ok, ok, Outcome.CLIENT_ERROR)
+    assert not failures(ignored).failing
+
+
+def test_the_page_admits_trouble_with_the_component_as_the_rule_reads_it() -> None:
+    listed = frozenset({"API", "Web"})
+
+    def poll(at: float, **kw: Any) -> Poll:
+        return Poll(NOW - at, True, kw.pop("indicator", "none"), listed=listed, **kw)
+
+    minor = {"indicator": "minor", "incidents": 1}
+    assert poll(0, degraded=(("API", "partial_outage"),)).admits("API")
+    assert poll(0, degraded=(("API", "under_maintenance"),)).admits("API")
+    assert poll(0, named=frozenset({"API"}), **minor).admits("API")
+    # an incident about another component does not admit trouble with this one...
+    assert not poll(0, named=frozenset({"Web"}), **minor).admits("API")
+    # ...but does for a whole-page probe, or a component the page does not list
+    assert poll(0, named=frozenset({"Web"}), **minor).admits(None)
+    assert poll(0, **minor).admits("Unlisted")
+    assert not Poll(NOW, up=False, error="timeout: 10s").admits(None)
+    # admitted at any moment of the window keeps it admitted
+    polls = [poll(200, degraded=(("API", "major_outage"),)), poll(100)]
+    assert admitted(polls, "API", NOW, 300, 600)
+    assert not admitted(polls, "API", NOW, 90, 600)
+    # a snapshot older than stale_after admits nothing any more
+    assert not admitted([poll(400, named=frozenset({"API"}), **minor)], "API", NOW, 300, 60)
 
 
 def test_the_badge_comes_and_goes_with_the_page() -> None:
     state = State()
     state.apply_config(parse_config(_config()))
-    state.record_page_success("acme", _snapshot(), now=NOW - 5)
-    for k, result in enumerate([OVERLOADED, OK, OVERLOADED]):
-        state.record_probe("acme-api-0", result, now=NOW - 3 + k)
+    state.record_page_success("acme", _snapshot(), now=NOW - 200)
+    for at, result in ((-150, OVERLOADED), (-90, OK), (-10, OVERLOADED)):
+        state.record_probe("acme-api-0", result, now=NOW + at)
     page = _render(state)
-    assert "DIVERGENCE" in page and "2 of 3 runs failed in the last 5m" in page
+    assert (
+        "DIVERGENCE" in page
+        and "2 of 3 runs failed in the last 5m (67%, spread over 2m20s)" in page
+    )
+    assert "admitted no trouble with “API”" in page
     assert "req_1" in page  # the provider's request id of the last failures
     state.record_page_success("acme", _snapshot(ComponentStatus.PARTIAL_OUTAGE, 1), now=NOW)
     page = _render(state)
-    assert "DIVERGENCE" not in page
+    assert "DIVERGENCE" not in page and "acknowledged" in page
     assert "https://status.acme.test/incidents/inc0" in page and "▲ partial outage" in page
+
+
+def test_a_page_that_cannot_be_polled_admits_nothing() -> None:
+    state = State()
+    state.apply_config(parse_config(_config()))
+    for at in (-150, -10):
+        state.record_probe("acme-api-0", OVERLOADED, now=NOW + at)
+    state.record_page_failure("acme", PollError.TIMEOUT, "no answer in 10s")
+    page = _render(state)
+    assert "DIVERGENCE" in page and "the status page cannot be polled" in page
 
 
 def test_honest_empty_states() -> None:

@@ -21,6 +21,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from exporter import demo
+from exporter.board.judge import DIVERGENCE_WINDOW, MIN_SPAN, Verdict, failures
 from exporter.board.view import Options
 from exporter.config import parse_config
 from exporter.http.app import create_app
@@ -181,9 +182,13 @@ async def test_the_demo_story_phase_by_phase(
     starts = sim.timeline.starts()
     history = runtime.state.history
 
-    def failures(probe: str, within: float) -> int:
+    def failed_runs(probe: str, within: float) -> int:
         now = time.time()
         return sum(not r.success for r in history.probe(probe).window(now, within))
+
+    def judge(probe: str) -> Verdict:
+        window = history.probe(probe).window(time.time(), DIVERGENCE_WINDOW / SPEED)
+        return failures(window, MIN_SPAN / SPEED)
 
     def page_says(incidents: int, status: str | None = None) -> Callable[[], bool]:
         def check() -> bool:
@@ -202,8 +207,8 @@ async def test_the_demo_story_phase_by_phase(
         clock.position = starts[phase.name] + 0.01
         if phase.name == "healthy":
             await asyncio.sleep(2.0)  # a few healthy runs
-        elif phase.name == "spikes":
-            await _until(lambda: failures("claude-api-b", 3.0) >= 3)
+        elif phase.name == "spikes":  # until the rule's condition holds (span included)
+            await _until(lambda: judge("claude-api-b").failing)
         elif phase.name == "incident":
             await _until(page_says(1, "partial_outage"))
             await asyncio.sleep(1.0)
@@ -212,7 +217,7 @@ async def test_the_demo_story_phase_by_phase(
             await asyncio.sleep(1.0)
         else:  # resolved: past the divergence window, the page operational again
             await _until(page_says(0))
-            await _until(lambda: failures("claude-api-b", 3.5) == 0)
+            await _until(lambda: failed_runs("claude-api-b", 3.5) == 0)
         seen[phase.name] = await dom(url)
         shot = await screenshot(url, shots / f"board-{number}-{phase.name}.png")
         consoles += shot.console
@@ -226,6 +231,7 @@ async def test_the_demo_story_phase_by_phase(
     assert not _badge(seen["healthy"])
     assert _badge(seen["spikes"])
     assert re.search(r"⚠ claude-api-b</b>: \d+ of \d+ runs failed in the last 3s", seen["spikes"])
+    assert "admitted no trouble with “Claude API (api.anthropic.com)”" in seen["spikes"]
     assert "claude-api-a</b>" not in seen["spikes"]  # only region b diverges
     # The page admits it: the incident, linked on the provider's page, ends the divergence.
     assert not _badge(seen["incident"])

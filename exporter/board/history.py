@@ -55,15 +55,39 @@ class Poll:
     degraded: tuple[tuple[str, str], ...] = ()
     incidents: int = 0
     error: str = ""  # "reason: detail" of a failed poll
+    named: frozenset[str] = frozenset()  # components an open incident names
+    listed: frozenset[str] = frozenset()  # every component the page lists
 
     @classmethod
-    def of(cls, snapshot: PageSnapshot, at: float) -> Poll:
+    def of(cls, snapshot: PageSnapshot, at: float, before: Poll | None = None) -> Poll:
+        """The poll that found `snapshot`; `before` (the previous poll) lends its set of
+        listed components when unchanged, so a ring of polls holds one copy of it."""
         degraded = tuple(
             (c.name, c.status.value)
             for c in snapshot.components
             if c.status is not ComponentStatus.OPERATIONAL
         )
-        return cls(at, True, snapshot.indicator.value, degraded, len(snapshot.incidents))
+        ids = {c.id: c.name for c in snapshot.components}
+        named = frozenset(
+            ids[i] for inc in snapshot.incidents for i in inc.component_ids if i in ids
+        )
+        listed = frozenset(ids.values())
+        if before is not None and before.listed == listed:
+            listed = before.listed
+        return cls(
+            at, True, snapshot.indicator.value, degraded, len(snapshot.incidents), "", named, listed
+        )
+
+    def admits(self, component: str | None) -> bool:
+        """Whether this poll admits trouble with `component`, as the rules pack judges it:
+        a listed component not operational (maintenance included) or named by an open
+        incident; for a whole-page probe or a component the page does not list, the
+        indicator not `none` or any open incident. A failed poll admits nothing."""
+        if not self.up:
+            return False
+        if component is not None and component in self.listed:
+            return component in self.named or any(n == component for n, _ in self.degraded)
+        return self.indicator != "none" or self.incidents > 0
 
     def status_of(self, component: str | None) -> str:
         """What this poll said about `component` (None: the page as a whole)."""
@@ -165,6 +189,10 @@ class History:
         if ring is None:
             ring = self.pages[name] = deque(maxlen=POLLS)
         ring.append(poll)
+
+    def last_poll(self, name: str) -> Poll | None:
+        ring = self.pages.get(name)
+        return ring[-1] if ring else None
 
     def polls(self, name: str) -> Iterator[Poll]:
         return iter(self.pages.get(name, ()))

@@ -243,10 +243,18 @@ def _divergence(up: Upstream, board: Board) -> str:
     for p in up.diverging:
         v = p.verdict
         what = f"“{escape(p.component)}”" if p.component else "the page"
+        page = up.page
+        if page is not None and page.configured and not page.up:
+            why = "the status page cannot be polled, so it admits nothing"
+        else:
+            why = (
+                f"the status page admitted no trouble with {what} in that time (not "
+                "operational, or an open incident naming it)"
+            )
         lines.append(
             f"<div class='divwhy'><b>⚠ {escape(p.name)}</b>: {v.counted} of {v.runs} runs "
-            f"failed in the last {board.window} ({v.ratio:.0%}), while the status page shows "
-            f"{what} operational and has no open incident.</div>"
+            f"failed in the last {board.window} ({v.ratio:.0%}, spread over "
+            f"{format_duration(round(v.span, 1))}), and {why}.</div>"
         )
     return "".join(lines)
 
@@ -256,10 +264,8 @@ def _upstream(up: Upstream, board: Board) -> str:
     page = up.page
     diverging = bool(up.diverging)
     if diverging:
-        badge = "<span class='badge div'>⚠ DIVERGENCE: probes fail, page says operational</span>"
-    elif page is not None and any(
-        p.verdict.failing and (p.official != "operational" or page.incidents) for p in up.probes
-    ):
+        badge = "<span class='badge div'>⚠ DIVERGENCE: probes fail, the page admits nothing</span>"
+    elif any(p.acknowledged for p in up.probes):
         badge = "<span class='badge ack'>▲ acknowledged: probes fail, the page admits it</span>"
     elif up.probes and page is not None and any(p.official == "operational" for p in up.probes):
         badge = "<span class='badge calm'>✓ page and probes agree</span>"
@@ -397,8 +403,8 @@ def render(board: Board) -> str:
     else:
         diverging = sum(bool(u.diverging) for u in board.upstreams)
         summary = (
-            f"<b>{diverging} upstream(s) diverging</b>: probes fail while the status page says "
-            "operational."
+            f"<b>{diverging} upstream(s) diverging</b>: probes fail while the status page "
+            "admits nothing."
             if diverging
             else "No divergence: where probes fail, the status page admits it (or nothing fails)."
         )

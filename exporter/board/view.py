@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from exporter.board.history import History, Poll, Run
-from exporter.board.judge import DIVERGENCE_WINDOW, Verdict, diverging, failures
+from exporter.board.judge import DIVERGENCE_WINDOW, MIN_SPAN, Verdict, admitted, failures
 from exporter.durations import format_duration
 from exporter.exposition.series import target_host
 from exporter.models import Incident, PageSnapshot
@@ -49,7 +49,8 @@ class ProbeView:
     windows: tuple[Window, ...]
     runs: tuple[Run, ...]
     verdict: Verdict  # over the divergence window
-    diverging: bool
+    diverging: bool  # failing, and the page admitted nothing in the window
+    acknowledged: bool  # failing, and the page admitted trouble with it
     keyless: bool | None = None
 
 
@@ -195,10 +196,17 @@ def _probe(
         seconds = options.seconds(real)
         ok, total = ring.success(now, seconds) if ring else (0, 0)
         windows.append(Window(format_duration(seconds), ok, total))
-    snap = page.snapshot if page is not None and page.up else None
     said = official(page.snapshot if page else None, cfg.component)
-    recent = ring.window(now, options.seconds(DIVERGENCE_WINDOW)) if ring else []
-    incidents = len(snap.incidents) if snap else 0
+    window = options.seconds(DIVERGENCE_WINDOW)
+    recent = ring.window(now, window) if ring else []
+    verdict = failures(recent, options.seconds(MIN_SPAN))
+    admits = page is not None and admitted(
+        list(history.polls(page.config.name)),
+        cfg.component,
+        now,
+        window,
+        page.config.effective_stale_after,
+    )
     return ProbeView(
         name,
         cfg.type,
@@ -207,9 +215,10 @@ def _probe(
         said,
         tuple(windows),
         runs,
-        failures(recent),
-        # a page that cannot be polled says nothing now: no divergence claimed
-        diverging(recent, official(snap, cfg.component), incidents),
+        verdict,
+        # mapped probes only, as the rule (`page!=""` on statusprobe_probe_info)
+        cfg.page is not None and verdict.failing and not admits,
+        cfg.page is not None and verdict.failing and admits,
         keyless,
     )
 
