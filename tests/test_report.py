@@ -192,3 +192,38 @@ def test_a_name_matcher_matches_exactly_the_names() -> None:
     # PromQL's string unescaping, then the regex (RE2 and Python agree on these escapes)
     regex = matcher.split("=~", 1)[1][1:-1].encode().decode("unicode_escape")
     assert {n for n in [*names, "aXb", "x(y)", "claude-apix"] if re.fullmatch(regex, n)} == names
+
+
+def test_only_an_incident_naming_the_component_admits_it() -> None:
+    def incident(component: str, steps: range) -> tuple[Series, Series]:
+        labels = {"page": "acme", "incident_id": f"i-{component}"}
+        return (
+            Series(
+                labels
+                | {"name": f"{component} errors", "impact": "minor", "status": "investigating"},
+                [(float(k), 1.0) for k in steps],
+            ),
+            Series(labels | {"component": component}, [(float(k), 1.0) for k in steps]),
+        )
+
+    web_info, web_names = incident("Web", range(45, 100))
+    api_info, api_names = incident("API", range(70, 100))
+    data = _data(
+        results=_results("b", _steady(), _failing(40, 59), "overloaded"),
+        info=INFO,
+        components=[
+            _status("operational", range(100)),
+            Series(
+                {"page": "acme", "component": "Web", "status": "partial_outage"},
+                [(float(k), 1.0) for k in range(45, 100)],
+            ),
+        ],
+        incidents=[web_info, api_info],
+    )
+    data = Data(**(vars(data) | {"incident_components": (web_names, api_names)}))
+    (episode,) = analyse(data).upstreams[0].episodes
+    assert episode.admitted is not None
+    assert (episode.admitted.at, episode.admitted.how) == (
+        70.0,
+        ("incident “API errors” (minor, investigating)",),
+    )

@@ -161,35 +161,51 @@ def _present(series: Iterable[Series], data: Data) -> set[int]:
 
 
 def _status_steps(data: Data, page: str, components: Sequence[str | None]) -> dict[int, list[str]]:
-    """Step -> what the page showed that admits trouble (empty list: nothing)."""
-    out: dict[int, list[str]] = defaultdict(list)
-    named = {c for c in components if c}
+    """Step -> what the page showed that admits trouble with the upstream's components (an
+    empty list: nothing; no entry: no status-page data at that step). As the rules pack
+    reads it: a listed component not operational, or an open incident naming it; for a
+    whole-page probe or a component the page does not list, the indicator or any incident."""
+    mine = {c for c in components if c}
+    listed: dict[int, set[str]] = defaultdict(set)
+    out: dict[int, list[str]] = {}
     for s in data.components:
-        if s.labels.get("page") != page or s.labels.get("component") not in named:
-            continue
-        status = s.labels.get("status", "")
-        for k in _present([s], data):
-            out[k]
-            if status != "operational":
-                out[k].append(f"{s.labels['component']}: {status}")
-    if None in components:
-        for s in data.indicator:
-            if s.labels.get("page") != page:
-                continue
-            indicator = s.labels.get("indicator", "")
-            for k in _present([s], data):
-                out[k]
-                if indicator != "none":
-                    out[k].append(f"page indicator {indicator}")
-    for s in data.incidents:
         if s.labels.get("page") != page:
             continue
-        text = (
-            f"incident “{s.labels.get('name', '')}” ({s.labels.get('impact', '')}, "
-            f"{s.labels.get('status', '')})"
-        )
+        component, status = s.labels.get("component", ""), s.labels.get("status", "")
         for k in _present([s], data):
-            out[k].append(text)
+            listed[k].add(component)
+            shown = out.setdefault(k, [])
+            if component in mine and status != "operational":
+                shown.append(f"{component}: {status}")
+    indicator: dict[int, str] = {}
+    for s in data.indicator:
+        if s.labels.get("page") == page:
+            for k in _present([s], data):
+                out.setdefault(k, [])
+                if s.labels.get("indicator", "none") != "none":
+                    indicator[k] = s.labels["indicator"]
+    incidents: dict[int, dict[str, str]] = defaultdict(dict)  # step -> id -> text
+    for s in data.incidents:
+        if s.labels.get("page") == page:
+            text = (
+                f"incident “{s.labels.get('name', '')}” ({s.labels.get('impact', '')}, "
+                f"{s.labels.get('status', '')})"
+            )
+            for k in _present([s], data):
+                incidents[k][s.labels.get("incident_id", "")] = text
+    naming: dict[int, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for s in data.incident_components:
+        if s.labels.get("page") == page:
+            for k in _present([s], data):
+                naming[k][s.labels.get("component", "")].add(s.labels.get("incident_id", ""))
+    for k, shown in out.items():
+        page_wide = None in components or bool(mine - listed[k])
+        for component in sorted(mine & listed[k]):
+            shown += [incidents[k][i] for i in sorted(naming[k][component]) if i in incidents[k]]
+        if page_wide:
+            if k in indicator:
+                shown.append(f"page indicator {indicator[k]}")
+            shown += list(incidents[k].values())
     return out
 
 

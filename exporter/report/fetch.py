@@ -24,6 +24,8 @@ RANGES = {
     "indicator": "max by (page, indicator) (statusprobe_page_indicator{{{pages}}} == 1)",
     "incidents": "max by (page, incident_id, name, impact, status) "
     "(statusprobe_incident_info{{{pages}}})",
+    "incident_components": "max by (page, incident_id, component) "
+    "(statusprobe_incident_component_info{{{pages}}})",
     "duration": "sum by (region, probe, le) "
     "(statusprobe_probe_duration_seconds_bucket{{{probes}}})",
     "ttft": "sum by (region, probe, le) (statusprobe_probe_ttft_seconds_bucket{{{probes}}})",
@@ -43,6 +45,7 @@ class Data:
     duration: list[Series]
     ttft: list[Series]
     totals: tuple[Series, ...] = ()  # instant: runs per outcome over the whole range
+    incident_components: tuple[Series, ...] = ()  # the components each incident names
 
     @property
     def times(self) -> list[float]:
@@ -90,4 +93,7 @@ def fetch(prometheus: Prometheus, start: float, end: float) -> Data:
             if "{pages}" in expr and not pages:
                 continue
             series[name] = prometheus.range(expr.format(**selectors), start, end, step)
-    return Data(start, end, step, info=info, totals=tuple(totals), **series)
+    named = tuple(series.pop("incident_components"))
+    return Data(
+        start, end, step, info=info, totals=tuple(totals), incident_components=named, **series
+    )
