@@ -19,7 +19,7 @@ import jsonschema
 import pytest
 import yaml
 
-from exporter import __version__
+from exporter import __version__, cli
 from tests.helm.engine import CHART, Helm, extract_helm, missing
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -297,6 +297,29 @@ def test_prometheusrule_carries_exactly_the_committed_rules(helm: Helm) -> None:
     assert rendered == committed
     # The alert templates reach Prometheus untouched by Helm's own templating.
     assert any("{{ $labels." in json.dumps(g) for g in rendered)
+
+
+def test_prometheusrule_links_are_what_the_rules_command_renders_with_those_bases(
+    helm: Helm, tmp_path: Path
+) -> None:
+    values = yaml.safe_load((CHART / "ci" / "links-values.yaml").read_text())["prometheusRule"]
+    docs = helm.template("-f", str(CHART / "ci" / "links-values.yaml"))
+    rendered = one(docs, "PrometheusRule")["spec"]["groups"]
+    args = ["rules", "--output.dir", str(tmp_path)]
+    args += ["--param", f"runbook_url_base={values['runbookUrlBase']}"]
+    args += ["--param", f"dashboard_url_base={values['dashboardUrlBase']}"]
+    assert cli.main(args) == 0
+    expected = [
+        group
+        for path in sorted(tmp_path.glob("statusprobe-*.yml"))
+        for group in yaml.safe_load(path.read_text())["groups"]
+    ]
+    assert rendered == expected
+    annotations = [r["annotations"] for g in rendered for r in g["rules"] if "alert" in r]
+    assert all(a["runbook_url"].startswith("https://github.com/example/") for a in annotations)
+    assert any(
+        "https://grafana.example.com/d/statusprobe-" in a["dashboard_url"] for a in annotations
+    )
 
 
 def test_dashboards_configmap_for_the_grafana_sidecar(helm: Helm) -> None:
