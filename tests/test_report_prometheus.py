@@ -112,6 +112,7 @@ def test_the_april_story_onset_region_outcomes_and_acknowledgement_lag(played: P
     out = report(played, "--since", f"{since:.3f}", "--until", f"{until:.3f}", "--format", "json")
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
+    (played.directory / "report.json").write_text(out.stdout)  # kept with the run's logs
     (up,) = [u for u in doc["upstreams"] if u["trouble"]]
     assert up["name"] == PAGE and set(up["regions"]) == set(REGIONS)
     main = max(up["episodes"], key=lambda e: e["failed_runs"])
