@@ -115,6 +115,7 @@ async def test_not_ready_while_the_first_poll_hangs(
     await asyncio.sleep(0.3)
     response = await client.get("/-/ready")
     assert response.status == 503
+    assert "(0 of 1 status pages polled, 0 of 0 probes run)" in await response.text()
     assert (await client.get("/-/healthy")).status == 200
     sim.hold.set()
     await wait_ready(client)

@@ -90,10 +90,17 @@ async def _healthy(request: web.Request) -> web.Response:
 
 
 async def _ready(request: web.Request) -> web.Response:
-    if request.app[RUNTIME].ready:
+    runtime = request.app[RUNTIME]
+    if runtime.ready:
         return web.Response(text="Ready.\n")
+    snap = runtime.state.snapshot()
+    pages = sum(1 for p in snap.pages.values() if p.polled)
+    probes = sum(1 for p in snap.probes.values() if p.last_run is not None)
     return web.Response(
-        status=503, text="Not ready: the first round of polls and probes is running.\n"
+        status=503,
+        text="Not ready: the first round of polls and probes is running "
+        f"({pages} of {len(snap.pages)} status pages polled, "
+        f"{probes} of {len(snap.probes)} probes run).\n",
     )
 
 
