@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from exporter.board.view import Options
 from exporter.errors import ConfigError
 from exporter.http import landing
 from exporter.http.multi_target import MultiTarget
@@ -20,10 +21,15 @@ RUNTIME = web.AppKey("runtime", Runtime)
 MULTI_TARGET = web.AppKey("multi_target", MultiTarget)
 RELOADER = web.AppKey("reloader", Reloader)
 LIFECYCLE = web.AppKey("lifecycle", bool)
+BOARD = web.AppKey("board", Options)
 
 
 def create_app(
-    runtime: Runtime, *, guard: WebGuard | None = None, lifecycle: bool = True
+    runtime: Runtime,
+    board: Options | None = None,
+    *,
+    guard: WebGuard | None = None,
+    lifecycle: bool = True,
 ) -> web.Application:
     """The app; with a `guard` (--web.config.file) every endpoint is behind it;
     `lifecycle` False turns `/-/reload` off (--no-web.enable-lifecycle)."""
@@ -33,6 +39,7 @@ def create_app(
         guard.install(app)
     app[RUNTIME] = runtime
     app[RELOADER] = Reloader(runtime, guard)
+    app[BOARD] = board or Options()
     app[MULTI_TARGET] = MultiTarget(runtime)
     app.cleanup_ctx.append(_runtime_lifecycle)
     app.router.add_get("/", _landing)
@@ -83,7 +90,15 @@ async def _status(request: web.Request) -> web.Response:
 
 
 async def _landing(request: web.Request) -> web.Response:
-    return web.Response(text=landing.render(_document(request)), content_type="text/html")
+    runtime = request.app[RUNTIME]
+    text = await landing.render(
+        runtime.state.snapshot(),
+        runtime.state.history,
+        ready=runtime.ready,
+        reload_error=runtime.last_reload_error,
+        options=request.app[BOARD],
+    )
+    return web.Response(text=text, content_type="text/html")
 
 
 async def _healthy(request: web.Request) -> web.Response:
@@ -91,10 +106,17 @@ async def _healthy(request: web.Request) -> web.Response:
 
 
 async def _ready(request: web.Request) -> web.Response:
-    if request.app[RUNTIME].ready:
+    runtime = request.app[RUNTIME]
+    if runtime.ready:
         return web.Response(text="Ready.\n")
+    snap = runtime.state.snapshot()
+    pages = sum(1 for p in snap.pages.values() if p.polled)
+    probes = sum(1 for p in snap.probes.values() if p.last_run is not None)
     return web.Response(
-        status=503, text="Not ready: the first round of polls and probes is running.\n"
+        status=503,
+        text="Not ready: the first round of polls and probes is running "
+        f"({pages} of {len(snap.pages)} status pages polled, "
+        f"{probes} of {len(snap.probes)} probes run).\n",
     )
 
 

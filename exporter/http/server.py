@@ -13,6 +13,7 @@ from pathlib import Path
 from aiohttp import web
 
 from exporter import __version__
+from exporter.board.view import Options
 from exporter.config import Config
 from exporter.errors import ConfigError
 from exporter.http.app import RELOADER, create_app
@@ -31,6 +32,7 @@ async def serve(
     port: int,
     *,
     origin: str = "",
+    board: Options | None = None,
     guard: WebGuard | None = None,
     lifecycle: bool = True,
 ) -> None:
@@ -45,7 +47,7 @@ async def serve(
     # 5 ms) cuts the event loop's lag during a scrape about 4x (docs/performance.md).
     sys.setswitchinterval(0.001)
     runtime = Runtime(config, path)
-    app = create_app(runtime, guard=guard, lifecycle=lifecycle)
+    app = create_app(runtime, board, guard=guard, lifecycle=lifecycle)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:
