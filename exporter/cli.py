@@ -15,6 +15,7 @@ from exporter import __version__, demo, once
 from exporter import rules as rules_pack
 from exporter.config import (
     Config,
+    ShardConfig,
     literal_secret_warnings,
     load_config,
     load_default_config,
@@ -25,6 +26,7 @@ from exporter.errors import ConfigError
 from exporter.logs import setup_logging
 from exporter.rules import command as rules_command
 from exporter.server import serve
+from exporter.sharding import make_shard
 
 DEFAULT_PORT = 10077  # above the exhausted 9100-9999 exporter range
 DEFAULT_LISTEN = f":{DEFAULT_PORT}"
@@ -77,6 +79,21 @@ def _parser() -> argparse.ArgumentParser:
         type=parse_listen_address,
         default=parse_listen_address(DEFAULT_LISTEN),
         help=f"address to serve metrics and the web pages on (default {DEFAULT_LISTEN})",
+    )
+    run.add_argument(
+        "--shard.index",
+        dest="shard_index",
+        type=int,
+        metavar="I",
+        help="take only the pages and probes whose name hashes into shard I (0 to N-1); "
+        "overrides the config's shard: (docs/configuration.md)",
+    )
+    run.add_argument(
+        "--shard.count",
+        dest="shard_count",
+        type=int,
+        metavar="N",
+        help="how many shards (replicas) split the config; give with --shard.index",
     )
     check = sub.add_parser("check-config", help="validate a configuration file and exit")
     check.add_argument("--config.file", dest="config_file", type=Path, required=True)
@@ -136,7 +153,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    shard = None
+    if args.command == "run":
+        try:
+            shard = make_shard(args.shard_index, args.shard_count)
+        except ValueError as exc:
+            parser.error(str(exc))  # exits 2, as for any other bad flag
     setup_logging("warning" if args.log_level == "warn" else args.log_level, args.log_format)
     if args.command == "check-config":
         return _check_config(args.config_file)
@@ -153,7 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return rules_command.run(config, args.profile, args.output_dir, args.params)
     if args.command == "once":
         return _once(config)
-    return _run(config, args.config_file, args.listen)
+    return _run(config, args.config_file, args.listen, shard)
 
 
 def _print_errors(path: Path | None, exc: ConfigError) -> None:
@@ -183,8 +207,13 @@ def _once(config: Config) -> int:
     return 0
 
 
-def _run(config: Config, path: Path | None, listen: tuple[str | None, int]) -> int:
-    return _serve_until_stopped(serve(config, path, *listen), listen)
+def _run(
+    config: Config,
+    path: Path | None,
+    listen: tuple[str | None, int],
+    shard: ShardConfig | None = None,
+) -> int:
+    return _serve_until_stopped(serve(config, path, *listen, shard=shard), listen)
 
 
 def _demo(listen: tuple[str | None, int], speed: float) -> int:

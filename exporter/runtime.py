@@ -17,12 +17,13 @@ from prometheus_client import CollectorRegistry, PlatformCollector, ProcessColle
 
 from exporter import __version__
 from exporter.collector import StatusprobeCollector
-from exporter.config import Config, StatusPageConfig, load_config
+from exporter.config import Config, ShardConfig, StatusPageConfig, load_config
 from exporter.errors import ConfigError, PollFailed
 from exporter.logs import redactor
 from exporter.metrics import ExporterMetrics
 from exporter.probes import ProbeClients, run_probe
 from exporter.scheduler import Item, Scheduler
+from exporter.sharding import describe, select
 from exporter.sources import poll
 from exporter.sources.backoff import backoff_delay
 from exporter.sources.revalidate import ResponseStore, attach
@@ -59,8 +60,11 @@ def new_poll_client(
 
 
 class Runtime:
-    def __init__(self, config: Config, config_path: Path | None) -> None:
-        self.config = config
+    def __init__(
+        self, config: Config, config_path: Path | None, *, shard: ShardConfig | None = None
+    ) -> None:
+        self.shard = shard  # the command line's --shard.*, which wins over the config's
+        self.config = self._select(config)
         self.config_path = config_path
         self.state = State()
         self.registry = CollectorRegistry()
@@ -101,7 +105,7 @@ class Runtime:
             self._config_loaded(self.config)
             return
         try:
-            config = load_config(self.config_path)
+            config = self._select(load_config(self.config_path))
         except ConfigError as exc:
             self.metrics.reload_successful.set(0)
             self.last_reload_error = str(exc)
@@ -122,6 +126,13 @@ class Runtime:
         """A 304 Not Modified let a poll reuse its stored response."""
         self.metrics.poll_not_modified.inc()
         self.metrics.poll_saved_bytes.inc(saved_bytes)
+
+    def _select(self, config: Config) -> Config:
+        """This replica's share of `config`: the whole of it unless sharded."""
+        selected = select(config, self.shard)
+        if selected.shard.count > 1:
+            log.info("%s", describe(config, selected))
+        return selected
 
     def _config_loaded(self, config: Config) -> None:
         redactor.set_secrets(config.secret_values())

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from exporter import __version__
 from exporter.app import create_app
-from exporter.config import Config
+from exporter.config import Config, ShardConfig
 from exporter.errors import ConfigError
 from exporter.runtime import Runtime
 
@@ -22,10 +22,16 @@ log = logging.getLogger("statusprobe")
 
 
 async def serve(
-    config: Config, path: Path | None, host: str | None, port: int, *, origin: str = ""
+    config: Config,
+    path: Path | None,
+    host: str | None,
+    port: int,
+    *,
+    origin: str = "",
+    shard: ShardConfig | None = None,
 ) -> None:
     """Serve until SIGTERM or SIGINT; SIGHUP reloads the config file. `origin` says where
-    a config without a file comes from (for the log).
+    a config without a file comes from (for the log); `shard` overrides the config's.
 
     The port is bound before any poll or probe starts, so a busy port fails fast
     without having touched an upstream.
@@ -34,7 +40,7 @@ async def serve(
     # /metrics renders in a thread that holds the GIL; a 1 ms switch interval (default
     # 5 ms) cuts the event loop's lag during a scrape about 4x (docs/performance.md).
     sys.setswitchinterval(0.001)
-    runtime = Runtime(config, path)
+    runtime = Runtime(config, path, shard=shard)
     runner = web.AppRunner(create_app(runtime), access_log=None)
     await runner.setup()
     try:
