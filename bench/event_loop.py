@@ -2,7 +2,7 @@
 
 Run: python bench/event_loop.py
 
-Serves exporter.app.create_app on 127.0.0.1 (a Runtime with no items, its State then
+Serves exporter.http.app.create_app on 127.0.0.1 (a Runtime with no items, its State then
 filled with the largest bench size) and, in alternating windows, lets a client in a
 separate process scrape continuously, with Prometheus's headers (OpenMetrics, gzip):
   * /metrics-old: the handler as it was before exporter/exposition.py, prometheus_client's
@@ -34,10 +34,10 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 from workload import SIZES, fill_state, make_config, make_result, make_snapshot
 
-from exporter import exposition
-from exporter.app import RUNTIME, create_app
-from exporter.collector import StatusprobeCollector
 from exporter.config import Config, parse_config
+from exporter.exposition import native as exposition
+from exporter.exposition.collector import StatusprobeCollector
+from exporter.http.app import RUNTIME, create_app
 from exporter.runtime import Runtime
 
 WINDOW_S = 6.0  # per mode per round

@@ -41,9 +41,9 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
 from workload import FILLED_AT, SIZES, fill_state, make_config, make_result, make_snapshot
 
-from exporter.collector import StatusprobeCollector
 from exporter.config import Config
-from exporter.exposition import render
+from exporter.exposition.collector import StatusprobeCollector
+from exporter.exposition.native import render
 from exporter.state import State
 
 MB = 1024 * 1024

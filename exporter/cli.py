@@ -23,9 +23,9 @@ from exporter.config import (
 )
 from exporter.dashboards import command as dashboards_command
 from exporter.errors import ConfigError
+from exporter.http.server import serve
 from exporter.logs import setup_logging
 from exporter.rules import command as rules_command
-from exporter.server import serve
 from exporter.sharding import make_shard
 
 DEFAULT_PORT = 10077  # above the exhausted 9100-9999 exporter range

@@ -16,8 +16,8 @@ from typing import Any
 
 from exporter.config import Config, parse_config
 from exporter.durations import format_duration
+from exporter.http.server import serve
 from exporter.scenarios import API_COMPONENT, REGIONS, Endpoints, Simulation, april_2026
-from exporter.server import serve
 
 PAGE = "claude"
 DEMO_KEY = "sk-demo-not-a-real-key"  # the simulated API accepts anything

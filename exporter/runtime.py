@@ -16,9 +16,9 @@ import httpx
 from prometheus_client import CollectorRegistry, PlatformCollector, ProcessCollector
 
 from exporter import __version__
-from exporter.collector import StatusprobeCollector
 from exporter.config import Config, ShardConfig, StatusPageConfig, load_config
 from exporter.errors import ConfigError, PollFailed
+from exporter.exposition.collector import StatusprobeCollector
 from exporter.logs import redactor
 from exporter.metrics import ExporterMetrics
 from exporter.probes import ProbeClients, run_probe

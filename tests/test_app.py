@@ -14,8 +14,8 @@ import yaml
 from aiohttp.test_utils import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from exporter.app import create_app
 from exporter.config import load_config
+from exporter.http.app import create_app
 from exporter.runtime import Runtime
 from tests.upstream import Upstream, fixture
 

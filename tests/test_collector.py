@@ -5,8 +5,8 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from exporter.collector import StatusprobeCollector, target_host
 from exporter.config import Config, parse_config
+from exporter.exposition.collector import StatusprobeCollector, target_host
 from exporter.metrics import COLLECTED, MAX_INCIDENT_INFO_PER_PAGE
 from exporter.models import (
     Component,

@@ -28,11 +28,11 @@ from prometheus_client.openmetrics.exposition import generate_latest as generate
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
-from exporter.app import create_app
-from exporter.collector import StatusprobeCollector, page_families
 from exporter.config import Config, parse_config
-from exporter.exposition import native_format, render, render_pages
-from exporter.exposition_lines import escape, go_count, go_float
+from exporter.exposition.collector import StatusprobeCollector, page_families
+from exporter.exposition.lines import escape, go_count, go_float
+from exporter.exposition.native import native_format, render, render_pages
+from exporter.http.app import create_app
 from exporter.models import (
     PHASES,
     Component,

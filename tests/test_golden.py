@@ -14,8 +14,8 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
 
-from exporter.collector import StatusprobeCollector
 from exporter.config import parse_config
+from exporter.exposition.collector import StatusprobeCollector
 from exporter.models import Outcome, PageSnapshot, PollError, ProbeResult
 from exporter.sources import feed, gcp, incidentio, instatus, slack, statusio, statuspage
 from exporter.state import State

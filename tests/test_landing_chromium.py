@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestServer
 
-from exporter.app import create_app
 from exporter.config import parse_config
+from exporter.http.app import create_app
 from exporter.runtime import Runtime
 from tests.upstream import Upstream
 

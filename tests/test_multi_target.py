@@ -15,9 +15,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client.parser import text_string_to_metric_families
 
-from exporter.app import create_app
 from exporter.config import MultiTargetConfig, parse_config
 from exporter.errors import ConfigError
+from exporter.http.app import create_app
 from exporter.runtime import Runtime
 from tests.upstream import fixture
 

@@ -14,11 +14,11 @@ from aiohttp.test_utils import TestClient
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from exporter.app import create_app
 from exporter.caps import kept_incidents
-from exporter.collector import StatusprobeCollector
 from exporter.config import StatusPageConfig, load_config, parse_config
 from exporter.errors import ConfigError
+from exporter.exposition.collector import StatusprobeCollector
+from exporter.http.app import create_app
 from exporter.metrics import MAX_LABEL_LENGTH
 from exporter.models import (
     Component,

@@ -20,7 +20,6 @@ import yaml
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from exporter.app import create_app
 from exporter.config import (
     AnthropicProbeConfig,
     OpenAIProbeConfig,
@@ -29,6 +28,7 @@ from exporter.config import (
     parse_config,
 )
 from exporter.errors import ConfigError
+from exporter.http.app import create_app
 from exporter.logs import redactor
 from exporter.models import Outcome
 from exporter.probes import run_probe

@@ -8,9 +8,9 @@ import logging
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
-from exporter.collector import StatusprobeCollector
 from exporter.config import parse_config
 from exporter.errors import PollFailed
+from exporter.exposition.collector import StatusprobeCollector
 from exporter.models import PollError
 from exporter.sources import detect, statuspage
 from exporter.sources.detect import REDETECT_AFTER, Detector

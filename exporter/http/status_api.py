@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from exporter import __version__
-from exporter.collector import target_host
+from exporter.exposition.collector import target_host
 from exporter.models import ProbeResult
 from exporter.state import OUTCOMES, PageState, ProbeState, StateSnapshot
 

@@ -22,8 +22,8 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from exporter import metrics as m
-from exporter.exposition_lines import LineCache, NativeFamilies, native_requested
-from exporter.series import (
+from exporter.exposition.lines import LineCache, NativeFamilies, native_requested
+from exporter.exposition.series import (
     PAGE_SPECS,
     PROBE_SPECS,
     PageSeries,

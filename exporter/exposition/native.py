@@ -31,9 +31,9 @@ from prometheus_client.openmetrics.exposition import generate_latest as generate
 from prometheus_client.registry import Collector
 
 from exporter import metrics as m
-from exporter.collector import metric_family, page_families
-from exporter.exposition_lines import LineCache, NativeFamilies, interleave, requesting_native
-from exporter.series import PAGE_SPECS, PROBE_SPECS
+from exporter.exposition.collector import metric_family, page_families
+from exporter.exposition.lines import LineCache, NativeFamilies, interleave, requesting_native
+from exporter.exposition.series import PAGE_SPECS, PROBE_SPECS
 from exporter.state import PageState
 
 Encoder = Callable[[Collector], bytes]

@@ -35,9 +35,9 @@ from pydantic import ValidationError
 from exporter.config import MultiTargetConfig, StatusPageConfig
 from exporter.config.messages import translate
 from exporter.errors import PollFailed
-from exporter.exposition import render_pages
+from exporter.exposition.native import render_pages
+from exporter.exposition.series import target_host
 from exporter.runtime import Runtime, new_poll_client
-from exporter.series import target_host
 from exporter.sources import poll
 from exporter.sources.backoff import backoff_delay
 from exporter.sources.fetch import RequestRefused

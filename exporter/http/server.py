@@ -13,9 +13,9 @@ from pathlib import Path
 from aiohttp import web
 
 from exporter import __version__
-from exporter.app import create_app
 from exporter.config import Config, ShardConfig
 from exporter.errors import ConfigError
+from exporter.http.app import create_app
 from exporter.runtime import Runtime
 
 log = logging.getLogger("statusprobe")

@@ -43,7 +43,14 @@ from typing import Generic, TypeVar
 from prometheus_client.core import Metric
 
 from exporter import metrics as m
-from exporter.series import PAGE_SPECS, PROBE_SPECS, PageSeries, ProbeSeries, add_page, add_probe
+from exporter.exposition.series import (
+    PAGE_SPECS,
+    PROBE_SPECS,
+    PageSeries,
+    ProbeSeries,
+    add_page,
+    add_probe,
+)
 from exporter.state import HistogramData, PageState, ProbeState
 
 Chunks = tuple[bytes, ...]  # one entry's lines: one bytes per family, b"" where it has none

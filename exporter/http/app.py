@@ -8,11 +8,12 @@ from typing import Any
 
 from aiohttp import web
 
-from exporter import exposition, landing
 from exporter.errors import ConfigError
-from exporter.multi_target import MultiTarget
+from exporter.exposition import native as exposition
+from exporter.http import landing
+from exporter.http.multi_target import MultiTarget
+from exporter.http.status_api import status_document
 from exporter.runtime import Runtime
-from exporter.status_api import status_document
 
 RUNTIME = web.AppKey("runtime", Runtime)
 MULTI_TARGET = web.AppKey("multi_target", MultiTarget)
