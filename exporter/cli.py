@@ -11,7 +11,7 @@ from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from exporter import __version__, demo, once
+from exporter import __version__, demo, event_loop, once
 from exporter import rules as rules_pack
 from exporter.config import (
     Config,
@@ -222,8 +222,9 @@ def _demo(listen: tuple[str | None, int], speed: float) -> int:
 
 def _serve_until_stopped(serving: Coroutine[Any, Any, None], listen: tuple[str | None, int]) -> int:
     """Run a server until it is stopped; 1 when its port cannot be bound."""
+    log.debug("event loop: %s", event_loop.loop_name())
     try:
-        asyncio.run(serving)
+        event_loop.run(serving)
     except OSError as exc:
         log.error("cannot listen on %s:%d: %s", listen[0] or "*", listen[1], exc.strerror)
         return 1
