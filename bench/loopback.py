@@ -85,9 +85,7 @@ def child(
 ) -> Iterator[subprocess.Popen[bytes]]:
     """A child process, waited for on `port`, stopped by its PID (SIGTERM, then SIGKILL)."""
     out = open(log, "wb") if log is not None else subprocess.DEVNULL  # noqa: SIM115
-    proc = subprocess.Popen(
-        list(args), stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd
-    )
+    proc = subprocess.Popen(list(args), stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd)
     try:
         if port is not None:
             try:

@@ -123,27 +123,48 @@ def main() -> None:
         for tree in trees:
             for loop in loops:
                 name = f"{scheme} {tree.name if len(trees) > 1 else 'statusprobe'} {loop}"
-                variants.append((name, {"client": "statusprobe", "tree": str(tree), "loop": loop,
-                                        "scheme": scheme}))
+                variants.append(
+                    (
+                        name,
+                        {
+                            "client": "statusprobe",
+                            "tree": str(tree),
+                            "loop": loop,
+                            "scheme": scheme,
+                        },
+                    )
+                )
         if args.raw:
             for client in ("httpx", "aiohttp"):
                 for loop in loops:
-                    variants.append((f"{scheme} raw-{client} {loop}",
-                                     {"client": client, "tree": str(ROOT), "loop": loop,
-                                      "scheme": scheme}))
+                    variants.append(
+                        (
+                            f"{scheme} raw-{client} {loop}",
+                            {"client": client, "tree": str(ROOT), "loop": loop, "scheme": scheme},
+                        )
+                    )
     results: dict[str, list[float]] = {name: [] for name, _ in variants}
     with tempfile.TemporaryDirectory() as tmp, targets(Path(tmp)) as (http_url, https_url):
         ca = str(Path(tmp) / "ca.pem")
         for round_ in range(args.rounds):
             order = variants if round_ % 2 == 0 else variants[::-1]  # alternate the order
             for name, variant in order:
-                spec = {**variant, "runs": args.runs, "concurrency": args.concurrency, "ca": ca,
-                        "url": http_url if variant["scheme"] == "http" else https_url}
+                spec = {
+                    **variant,
+                    "runs": args.runs,
+                    "concurrency": args.concurrency,
+                    "ca": ca,
+                    "url": http_url if variant["scheme"] == "http" else https_url,
+                }
                 env = {**os.environ, "PYTHONPATH": variant["tree"]}
                 done = subprocess.run(
                     [sys.executable, str(BENCH / "probe_cost.py"), "--worker", json.dumps(spec)],
-                    capture_output=True, text=True, env=env, timeout=args.runs * 0.2 + 60,
-                    cwd=variant["tree"], check=False,
+                    capture_output=True,
+                    text=True,
+                    env=env,
+                    timeout=args.runs * 0.2 + 60,
+                    cwd=variant["tree"],
+                    check=False,
                 )
                 if done.returncode != 0:
                     sys.exit(f"{name}: worker failed\n{done.stderr[-3000:]}")
@@ -151,10 +172,14 @@ def main() -> None:
                 if set(report["outcomes"]) != {"success"}:
                     sys.exit(f"{name}: not every run succeeded: {report['outcomes']}")
                 results[name].append(report["cpu"] / report["runs"] * 1e3)
-                print(f"  round {round_ + 1} {name:34} {results[name][-1]:.3f} ms/run",
-                      file=sys.stderr)
-    print(f"CPU ms per probe run, {args.runs} runs x {args.rounds} rounds, "
-          f"{args.concurrency} in flight, fresh connections; median (min-max), ratio to first")
+                print(
+                    f"  round {round_ + 1} {name:34} {results[name][-1]:.3f} ms/run",
+                    file=sys.stderr,
+                )
+    print(
+        f"CPU ms per probe run, {args.runs} runs x {args.rounds} rounds, "
+        f"{args.concurrency} in flight, fresh connections; median (min-max), ratio to first"
+    )
     for scheme in schemes:
         first = None
         for name, values in results.items():
@@ -162,8 +187,10 @@ def main() -> None:
                 continue
             median = statistics.median(values)
             first = first or median
-            print(f"  {name:34} {median:7.3f} ({min(values):.3f}-{max(values):.3f})"
-                  f"  {median / first:5.2f}x")
+            print(
+                f"  {name:34} {median:7.3f} ({min(values):.3f}-{max(values):.3f})"
+                f"  {median / first:5.2f}x"
+            )
 
 
 if __name__ == "__main__":

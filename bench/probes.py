@@ -202,8 +202,18 @@ async def _wait_ready(session: aiohttp.ClientSession, port: int) -> None:
 
 
 def statusprobe_args(python: str, config: Path, port: int) -> list[str]:
-    return [python, "-m", "exporter", "run", "--config.file", str(config),
-            "--web.listen-address", f"127.0.0.1:{port}", "--log.level", "warn"]
+    return [
+        python,
+        "-m",
+        "exporter",
+        "run",
+        "--config.file",
+        str(config),
+        "--web.listen-address",
+        f"127.0.0.1:{port}",
+        "--log.level",
+        "warn",
+    ]
 
 
 # --- the run -------------------------------------------------------------------------
@@ -215,10 +225,17 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--rate", type=float, default=150.0, help="probes per second")
     parser.add_argument("--saturate", action="store_true")
-    parser.add_argument("--python", default=sys.executable,
-                        help="interpreter that runs statusprobe (e.g. another venv)")
-    parser.add_argument("--tree", type=Path, default=ROOT,
-                        help="source tree statusprobe runs from (e.g. an older commit)")
+    parser.add_argument(
+        "--python",
+        default=sys.executable,
+        help="interpreter that runs statusprobe (e.g. another venv)",
+    )
+    parser.add_argument(
+        "--tree",
+        type=Path,
+        default=ROOT,
+        help="source tree statusprobe runs from (e.g. an older commit)",
+    )
     args = parser.parse_args()
     probes = int(args.rate * INTERVAL_S)
     rows: dict[str, list[Sample]] = {}
@@ -227,8 +244,12 @@ def main() -> None:
         with targets(tmp) as (http_url, https_url):
             ca = tmp / "ca.pem"
             bb_port = free_port()
-            bb_args = [BLACKBOX, f"--config.file={blackbox_config(tmp / 'bb.yml', ca)}",
-                       f"--web.listen-address=127.0.0.1:{bb_port}", "--log.level=warn"]
+            bb_args = [
+                BLACKBOX,
+                f"--config.file={blackbox_config(tmp / 'bb.yml', ca)}",
+                f"--web.listen-address=127.0.0.1:{bb_port}",
+                "--log.level=warn",
+            ]
             with child(bb_args, port=bb_port, log=tmp / "bb.log") as blackbox:
                 for repeat in range(args.repeats):
                     order = [("http", http_url), ("https", https_url)]
@@ -239,14 +260,20 @@ def main() -> None:
                     for scheme, url in order:
                         for kind in kinds:
                             if kind == "blackbox":
-                                sample = asyncio.run(drive_blackbox(
-                                    blackbox.pid, bb_port, url, args.rate, args.seconds))
+                                sample = asyncio.run(
+                                    drive_blackbox(
+                                        blackbox.pid, bb_port, url, args.rate, args.seconds
+                                    )
+                                )
                             else:
                                 sample = run_statusprobe(args, tmp, url, ca, probes)
                             rows.setdefault(f"{kind} {scheme}", []).append(sample)
-                            print(f"  repeat {repeat + 1} {kind:11} {scheme:5} "
-                                  f"{sample.probes:6d} probes {sample.ms_per_probe:6.3f} ms/probe"
-                                  f" {sample.extra}", file=sys.stderr)
+                            print(
+                                f"  repeat {repeat + 1} {kind:11} {scheme:5} "
+                                f"{sample.probes:6d} probes {sample.ms_per_probe:6.3f} ms/probe"
+                                f" {sample.extra}",
+                                file=sys.stderr,
+                            )
                 if args.saturate:
                     saturated = saturate(args, tmp, http_url, https_url, ca)
     report(args, probes, rows)
@@ -255,8 +282,13 @@ def main() -> None:
 
 
 def run_statusprobe(
-    args: argparse.Namespace, tmp: Path, url: str, ca: Path, probes: int,
-    interval: float = INTERVAL_S, pin: list[str] | None = None,
+    args: argparse.Namespace,
+    tmp: Path,
+    url: str,
+    ca: Path,
+    probes: int,
+    interval: float = INTERVAL_S,
+    pin: list[str] | None = None,
 ) -> Sample:
     port = free_port()
     config = statusprobe_config(tmp / "sp.yml", url, ca, probes, interval)
@@ -273,46 +305,65 @@ def saturate(
     found: dict[str, Sample] = {}
     for scheme, url in (("http", http_url), ("https", https_url)):
         port = free_port()
-        bb_args = [*pin, BLACKBOX, f"--config.file={tmp / 'bb.yml'}",
-                   f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"]
+        bb_args = [
+            *pin,
+            BLACKBOX,
+            f"--config.file={tmp / 'bb.yml'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--log.level=warn",
+        ]
         env = {**os.environ, "GOMAXPROCS": "1"}
         with child(bb_args, port=port, env=env) as proc:
             found[f"blackbox {scheme}"] = asyncio.run(
-                drive_blackbox(proc.pid, port, url, 0, args.seconds))
+                drive_blackbox(proc.pid, port, url, 0, args.seconds)
+            )
         found[f"statusprobe {scheme}"] = run_statusprobe(
-            args, tmp, url, ca, 2000, interval=1.0, pin=pin)
+            args, tmp, url, ca, 2000, interval=1.0, pin=pin
+        )
     return found
 
 
 def report(args: argparse.Namespace, probes: int, rows: dict[str, list[Sample]]) -> None:
-    print(f"\nCPU ms per probe (= CPU s per 1000 probes), {args.rate:g} probes/s, fresh "
-          f"connections, {args.repeats} repeats of {args.seconds:g} s; median (min-max)")
-    print(f"statusprobe: {probes} probes every {INTERVAL_S:g} s, scraped every "
-          f"{SCRAPE_EVERY_S:g} s; blackbox: one /probe per probe\n")
-    print("| target | blackbox_exporter | statusprobe | statusprobe / blackbox | "
-          "probes/s on one core: blackbox | statusprobe |")
+    print(
+        f"\nCPU ms per probe (= CPU s per 1000 probes), {args.rate:g} probes/s, fresh "
+        f"connections, {args.repeats} repeats of {args.seconds:g} s; median (min-max)"
+    )
+    print(
+        f"statusprobe: {probes} probes every {INTERVAL_S:g} s, scraped every "
+        f"{SCRAPE_EVERY_S:g} s; blackbox: one /probe per probe\n"
+    )
+    print(
+        "| target | blackbox_exporter | statusprobe | statusprobe / blackbox | "
+        "probes/s on one core: blackbox | statusprobe |"
+    )
     print("|---|---|---|---|---|---|")
     for scheme in ("http", "https"):
         bb = [s.ms_per_probe for s in rows[f"blackbox {scheme}"]]
         sp = [s.ms_per_probe for s in rows[f"statusprobe {scheme}"]]
         ratios = [s / b for s, b in zip(sp, bb, strict=True)]
-        print(f"| {scheme} | {_spread(bb)} | {_spread(sp)} | "
-              f"{statistics.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f}) | "
-              f"{1000 / statistics.median(bb):.0f} | {1000 / statistics.median(sp):.0f} |")
+        print(
+            f"| {scheme} | {_spread(bb)} | {_spread(sp)} | "
+            f"{statistics.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f}) | "
+            f"{1000 / statistics.median(bb):.0f} | {1000 / statistics.median(sp):.0f} |"
+        )
     counts = {k: sum(s.probes for s in v) for k, v in rows.items()}
     print(f"\nprobes measured: {counts}")
 
 
 def report_saturation(args: argparse.Namespace, found: dict[str, Sample]) -> None:
     print(f"\nMeasured ceiling on one CPU (taskset -c 1), {args.seconds:g} s each")
-    print("| target | blackbox probes/s | its CPU % | statusprobe probes/s | its CPU % | "
-          "statusprobe skipped runs |")
+    print(
+        "| target | blackbox probes/s | its CPU % | statusprobe probes/s | its CPU % | "
+        "statusprobe skipped runs |"
+    )
     print("|---|---|---|---|---|---|")
     for scheme in ("http", "https"):
         bb, sp = found[f"blackbox {scheme}"], found[f"statusprobe {scheme}"]
-        print(f"| {scheme} | {bb.probes / bb.wall_s:.0f} | {100 * bb.cpu_s / bb.wall_s:.0f} | "
-              f"{sp.probes / sp.wall_s:.0f} | {100 * sp.cpu_s / sp.wall_s:.0f} | "
-              f"{sp.extra.get('skipped', 0):.0f} |")
+        print(
+            f"| {scheme} | {bb.probes / bb.wall_s:.0f} | {100 * bb.cpu_s / bb.wall_s:.0f} | "
+            f"{sp.probes / sp.wall_s:.0f} | {100 * sp.cpu_s / sp.wall_s:.0f} | "
+            f"{sp.extra.get('skipped', 0):.0f} |"
+        )
 
 
 def _spread(values: list[float]) -> str:

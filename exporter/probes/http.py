@@ -67,6 +67,7 @@ from exporter.probes.exchange import (
 )
 from exporter.probes.jsonpath import json_problem
 from exporter.probes.llm_errors import ProviderError, parse_error
+from exporter.probes.network import AsyncioBackend, ProbeTransport
 from exporter.probes.outcome import classify_error, classify_status, describe_exception
 from exporter.probes.results import failure, result
 from exporter.probes.tls import ssl_context
@@ -130,11 +131,12 @@ async def _exchange(
     trace: Trace,
 ) -> _Exchange:
     url = httpx.URL(config.url)
+    backend = AsyncioBackend()
     if not config.reuse_connections:
-        await resolve(url, trace)
+        await resolve(url, trace, backend)
 
     def make(limits: httpx.Limits) -> httpx.AsyncClient:
-        return _client(config, context, limits)
+        return _client(config, ProbeTransport(context, limits, backend))
 
     async with lease(clients, config, make) as held:
         try:
@@ -154,20 +156,17 @@ async def _exchange(
             held.remember(trace)
 
 
-def _client(
-    config: HttpProbeConfig, context: ssl.SSLContext, limits: httpx.Limits
-) -> httpx.AsyncClient:
+def _client(config: HttpProbeConfig, transport: ProbeTransport) -> httpx.AsyncClient:
     auth = None
     if config.basic_auth is not None:
         auth = httpx.BasicAuth(config.basic_auth.username, config.basic_auth.password_value())
     return httpx.AsyncClient(
-        verify=context,
+        transport=transport,  # the TLS settings and limits are the transport's
         timeout=config.effective_timeout,
         follow_redirects=config.follow_redirects,
         auth=auth,
         trust_env=False,  # no proxies or .netrc from the environment: measure the direct path
         event_hooks={"request": [_credential_guard(config)]},
-        limits=limits,
     )
 
 
