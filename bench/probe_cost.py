@@ -122,7 +122,7 @@ def main() -> None:
     for scheme in schemes:
         for tree in trees:
             for loop in loops:
-                name = f"{scheme} {tree.name if len(trees) > 1 else 'statusprobe'} {loop}"
+                name = f"{scheme} {tree.resolve().name if len(trees) > 1 else 'statusprobe'} {loop}"
                 variants.append(
                     (
                         name,

@@ -45,6 +45,7 @@ The client ignores proxy and .netrc settings from the environment
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import re
 import ssl
@@ -130,7 +131,7 @@ async def _exchange(
     headers: httpx.Headers,
     trace: Trace,
 ) -> _Exchange:
-    url = httpx.URL(config.url)
+    url = parsed_url(config.url)
     backend = AsyncioBackend()
     if not config.reuse_connections:
         await resolve(url, trace, backend)
@@ -181,7 +182,7 @@ def _credential_guard(config: HttpProbeConfig) -> Callable[[httpx.Request], Awai
     trace extension) stays httpx's. A header once dropped stays dropped, since
     each redirect copies the previous request's headers.
     """
-    origin = _origin(httpx.URL(config.url))
+    origin = _origin(parsed_url(config.url))
     dropped = {"authorization"} | {
         name.lower() for name in config.headers if name.lower() not in _CROSS_ORIGIN_SAFE
     }
@@ -192,6 +193,12 @@ def _credential_guard(config: HttpProbeConfig) -> Callable[[httpx.Request], Awai
                 request.headers.pop(name, None)
 
     return guard
+
+
+@functools.lru_cache(maxsize=16384)
+def parsed_url(url: str) -> httpx.URL:
+    """A probe's URL, parsed once rather than twice per run (httpx.URL is immutable)."""
+    return httpx.URL(url)
 
 
 def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
