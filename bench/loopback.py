@@ -3,7 +3,8 @@
 `python bench/loopback.py serve DIR HTTP_PORT HTTPS_PORT` runs the target: one aiohttp
 process answering `GET /` with 200 and a 2-byte body over HTTP and over HTTPS, with a
 certificate for `localhost` and 127.0.0.1 from a trustme CA (written to DIR/ca.pem).
-The benches start it, and every other process, as a child and stop it by its PID.
+When DIR/summary.json exists it is also served at `/api/v2/summary.json` (a status
+page). The benches start it, and every other process, as a child and stop it by its PID.
 """
 
 from __future__ import annotations
@@ -110,7 +111,8 @@ def child(
 @contextlib.contextmanager
 def targets(directory: Path) -> Iterator[tuple[str, str]]:
     """The loopback target in its own process: (http URL, https URL), both for localhost."""
-    make_certs(directory)
+    if not (directory / "ca.pem").exists():
+        make_certs(directory)
     http_port, https_port = free_port(), free_port()
     args = [sys.executable, str(BENCH / "loopback.py"), "serve", str(directory)]
     with child([*args, str(http_port), str(https_port)], port=https_port):
@@ -126,9 +128,16 @@ def _serve(directory: Path, http_port: int, https_port: int) -> None:
     async def ok(request: web.Request) -> web.Response:
         return web.Response(body=b"ok", content_type="text/plain")
 
+    summary = directory / "summary.json"  # a status page, when the bench wrote one
+    summary_body = summary.read_bytes() if summary.exists() else b"{}"
+
+    async def page(request: web.Request) -> web.Response:
+        return web.Response(body=summary_body, content_type="application/json")
+
     async def main() -> None:
         app = web.Application()
         app.router.add_get("/", ok)
+        app.router.add_get("/api/v2/summary.json", page)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

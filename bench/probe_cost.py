@@ -1,6 +1,7 @@
 """CPU per probe run, in process, for before/after comparisons of the probe code.
 
-Run: python bench/probe_cost.py [--tree DIR ...] [--runs N] [--rounds R] [--raw] [--uvloop]
+Run: python bench/probe_cost.py [--tree DIR[:PYTHON][=LABEL] ...] [--runs N] [--rounds R]
+                                 [--raw] [--uvloop]
 
 Starts the loopback target (bench/loopback.py) and then, in alternating rounds, one
 worker process per variant that runs `exporter.probes.run_probe` N times against it
@@ -105,9 +106,22 @@ def _runner(spec: dict[str, Any]) -> Any:
     return run_aiohttp
 
 
+def _tree(spec: str) -> tuple[Path, str, str]:
+    """DIR[:PYTHON][=LABEL] -> (tree, interpreter, label)."""
+    spec, _, label = spec.partition("=")
+    tree, _, python = spec.partition(":")
+    return Path(tree).resolve(), python or sys.executable, label or Path(tree).resolve().name
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tree", action="append", type=Path, default=[])
+    parser.add_argument(
+        "--tree",
+        action="append",
+        default=[],
+        metavar="DIR[:PYTHON][=LABEL]",
+        help="a source tree to measure, optionally with its own interpreter (a venv's python)",
+    )
     parser.add_argument("--runs", type=int, default=600)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=8)
@@ -115,7 +129,7 @@ def main() -> None:
     parser.add_argument("--uvloop", action="store_true")
     parser.add_argument("--scheme", action="append", choices=["http", "https"], default=[])
     args = parser.parse_args()
-    trees = args.tree or [ROOT]
+    trees = [_tree(spec) for spec in args.tree] or [(ROOT, sys.executable, "statusprobe")]
     schemes = args.scheme or ["http", "https"]
     loops = ["asyncio", "uvloop"] if args.uvloop else ["asyncio"]
     variants: list[tuple[str, dict[str, Any]]] = []
@@ -140,7 +154,13 @@ def main() -> None:
                     variants.append(
                         (
                             f"{scheme} raw-{client} {loop}",
-                            {"client": client, "tree": str(ROOT), "loop": loop, "scheme": scheme},
+                            {
+                                "client": client,
+                                "tree": str(ROOT),
+                                "python": sys.executable,
+                                "loop": loop,
+                                "scheme": scheme,
+                            },
                         )
                     )
     results: dict[str, list[float]] = {name: [] for name, _ in variants}
@@ -158,7 +178,7 @@ def main() -> None:
                 }
                 env = {**os.environ, "PYTHONPATH": variant["tree"]}
                 done = subprocess.run(
-                    [sys.executable, str(BENCH / "probe_cost.py"), "--worker", json.dumps(spec)],
+                    [variant["python"], str(BENCH / "probe_cost.py"), "--worker", json.dumps(spec)],
                     capture_output=True,
                     text=True,
                     env=env,
