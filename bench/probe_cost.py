@@ -134,15 +134,15 @@ def main() -> None:
     loops = ["asyncio", "uvloop"] if args.uvloop else ["asyncio"]
     variants: list[tuple[str, dict[str, Any]]] = []
     for scheme in schemes:
-        for tree in trees:
+        for tree, python, label in trees:
             for loop in loops:
-                name = f"{scheme} {tree.resolve().name if len(trees) > 1 else 'statusprobe'} {loop}"
                 variants.append(
                     (
-                        name,
+                        f"{scheme} {label} {loop}",
                         {
                             "client": "statusprobe",
                             "tree": str(tree),
+                            "python": python,
                             "loop": loop,
                             "scheme": scheme,
                         },
