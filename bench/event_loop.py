@@ -5,8 +5,8 @@ Run: python bench/event_loop.py
 Serves exporter.http.app.create_app on 127.0.0.1 (a Runtime with no items, its State then
 filled with the largest bench size) and, in alternating windows, lets a client in a
 separate process scrape continuously, with Prometheus's headers (OpenMetrics, gzip):
-  * /metrics-old: the handler as it was before exporter/exposition.py, prometheus_client's
-    encoder over the whole registry in asyncio.to_thread;
+  * /metrics-old: the handler as it was before the native writer (exporter/exposition/),
+    prometheus_client's encoder over the whole registry in asyncio.to_thread;
   * /metrics: as shipped, exposition.render in asyncio.to_thread; scraped back to back,
     few entries change between two scrapes, so its line cache is nearly always warm;
   * /metrics-cold: the same with an empty line cache at every scrape (a new collector over
@@ -30,13 +30,11 @@ import sys
 import time
 
 from aiohttp import web
-from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 from workload import SIZES, fill_state, make_config, make_result, make_snapshot
 
 from exporter.config import Config, parse_config
-from exporter.exposition import native as exposition
-from exporter.exposition.collector import StatusprobeCollector
+from exporter.exposition.native import Exposition
 from exporter.http.app import RUNTIME, create_app
 from exporter.runtime import Runtime
 
@@ -68,25 +66,25 @@ def _response(request: web.Request, body: bytes, content_type: str) -> web.Respo
 
 
 async def metrics_old(request: web.Request) -> web.Response:
-    """The /metrics handler before exporter/exposition.py: prometheus_client's encoder."""
+    """The /metrics handler before the native writer: prometheus_client's encoder."""
     encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
-    body = await asyncio.to_thread(encoder, request.app[RUNTIME].registry)
+    body = await asyncio.to_thread(encoder, request.app[RUNTIME].exposition.registry)
     return _response(request, body, content_type)
 
 
 async def metrics_cold(request: web.Request) -> web.Response:
-    """The shipped renderer with an empty line cache: a new collector over the same State."""
-    registry = CollectorRegistry()
-    registry.register(StatusprobeCollector(request.app[RUNTIME].state))
+    """The shipped renderer with an empty line cache: a new exposition of the same State."""
+    runtime = request.app[RUNTIME]
+    fresh = Exposition(runtime.state, runtime.registry)
     accept = request.headers.get("Accept", "")
-    body, content_type = await asyncio.to_thread(exposition.render, registry, accept)
+    body, content_type = await asyncio.to_thread(fresh.render, accept)
     return _response(request, body, content_type)
 
 
 async def metrics_inline(request: web.Request) -> web.Response:
     """The shipped renderer without asyncio.to_thread: the render blocks the loop."""
     accept = request.headers.get("Accept", "")
-    body, content_type = exposition.render(request.app[RUNTIME].registry, accept)
+    body, content_type = request.app[RUNTIME].exposition.render(accept)
     return _response(request, body, content_type)
 
 

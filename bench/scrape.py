@@ -6,7 +6,7 @@ For each (pages, probes) size it builds a filled State (bench/workload.py) and m
 each repeated and reported as median (min-max), all renders of one repeat interleaved:
   * render time, Prometheus text and OpenMetrics, of the StatusprobeCollector:
       - old: prometheus_client's generate_latest over its metric families (what /metrics
-        served before exporter/exposition.py, and what it still serves for other formats);
+        served before the native writer, and what it still serves for other formats);
       - new, cold: exposition.render with an empty line cache (the first scrape, or the
         first after a reload: every entry rendered);
       - new, warm: nothing changed since the last scrape (every entry from the cache);
@@ -43,7 +43,7 @@ from workload import FILLED_AT, SIZES, fill_state, make_config, make_result, mak
 
 from exporter.config import Config
 from exporter.exposition.collector import StatusprobeCollector
-from exporter.exposition.native import render
+from exporter.exposition.native import Exposition
 from exporter.state import State
 
 MB = 1024 * 1024
@@ -53,11 +53,20 @@ FORMATS = {"text": "", "OpenMetrics": OPENMETRICS}
 
 
 def registry_of(state: State) -> tuple[CollectorRegistry, StatusprobeCollector]:
-    """A registry holding a new collector (so an empty line cache) over `state`."""
+    """A prometheus_client registry holding a collector over `state` (the old path)."""
     collector = StatusprobeCollector(state, clock=lambda: NOW)
     registry = CollectorRegistry()
     registry.register(collector)
     return registry, collector
+
+
+def exposition_of(state: State) -> Exposition:
+    """A new exposition (so an empty line cache) over `state`, with no other collectors."""
+    return Exposition(state, CollectorRegistry(), clock=lambda: NOW)
+
+
+def render(exposition: Exposition, accept: str) -> tuple[bytes, str]:
+    return exposition.render(accept)
 
 
 def timed(fn: Callable[..., object], *args: object) -> float:
@@ -140,7 +149,7 @@ def memory(pages: int, probes: int) -> dict[str, str]:
     gc.collect()
     steady, fill_peak = tracemalloc.get_traced_memory()
     old, _ = registry_of(state)
-    new, _ = registry_of(state)
+    new = exposition_of(state)
     old_text = peak(lambda: generate_latest(old))
     old_om = peak(lambda: generate_openmetrics(old))  # type: ignore[no-untyped-call]
     gc.collect()
@@ -170,8 +179,8 @@ def render_times(pages: int, probes: int, repeats: int) -> dict[str, list[float]
     fill_state(moving, config)
     rng = random.Random(2)
     old, _ = registry_of(state)
-    warm, _ = registry_of(state)
-    steady, _ = registry_of(moving)
+    warm = exposition_of(state)
+    steady = exposition_of(moving)
     for accept in FORMATS.values():
         render(warm, accept)
     out: dict[str, list[float]] = {}
@@ -179,7 +188,7 @@ def render_times(pages: int, probes: int, repeats: int) -> dict[str, list[float]
         for name, accept in FORMATS.items():
             encoder = generate_openmetrics if accept else generate_latest
             out.setdefault(f"old {name}", []).append(timed(encoder, old))
-            cold, _ = registry_of(state)
+            cold = exposition_of(state)
             out.setdefault(f"cold {name}", []).append(timed(render, cold, accept))
             out.setdefault(f"warm {name}", []).append(timed(render, warm, accept))
             render(steady, accept)
@@ -193,9 +202,10 @@ def check_identical(pages: int, probes: int) -> tuple[int, bytes]:
     state = State()
     fill_state(state, make_config(pages, probes))
     registry, collector = registry_of(state)
+    new = exposition_of(state)
     for accept in FORMATS.values():
         encoder = generate_openmetrics if accept else generate_latest
-        assert render(registry, accept)[0] == encoder(registry), "native exposition differs"
+        assert render(new, accept)[0] == encoder(registry), "native exposition differs"
     series = sum(len(family.samples) for family in collector.collect())
     return series, generate_latest(registry)
 
@@ -219,7 +229,7 @@ def bench_size(pages: int, probes: int) -> dict[str, str]:
     record_t = timings(record, 5, inner=20_000)
     snapshot_t = timings(state.snapshot, 5, inner=max(20, 200_000 // probes))
     old, _ = registry_of(state)
-    new, _ = registry_of(state)
+    new = exposition_of(state)
     gc_old = gc_pauses(lambda: generate_latest(old))
     gc_cold = gc_pauses(lambda: render(new, ""))
     churn(state, config, rng)
@@ -249,13 +259,13 @@ def bench_size(pages: int, probes: int) -> dict[str, str]:
 def profile(pages: int, probes: int) -> None:
     state = State()
     fill_state(state, make_config(pages, probes))
+    registry, _ = registry_of(state)
     for label, fn in (
-        ("prometheus_client (old)", generate_latest),
-        ("native, cold cache (new)", lambda registry: render(registry, "")),
+        ("prometheus_client (old)", lambda: generate_latest(registry)),
+        ("native, cold cache (new)", lambda: exposition_of(state).render("")),
     ):
-        registry, _ = registry_of(state)
         profiler = cProfile.Profile()
-        profiler.runcall(fn, registry)
+        profiler.runcall(fn)
         print(f"\ncProfile of one {label} text render at ({pages}, {probes}), top by own time:")
         pstats.Stats(profiler).strip_dirs().sort_stats("tottime").print_stats(10)
 

@@ -10,8 +10,8 @@ each), about 0.5 MB of JSON, sent whole every time (no ETag, so no 304s).
 Each one runs in its own process, doing what one poll costs it and then one scrape,
 N times after 3 warm-up polls:
 
-- statusprobe: `exporter.sources.poll` with the shared poll client, the result
-  recorded into `State`, and /metrics rendered by `exporter.exposition.native.render`
+- statusprobe: `exporter.poller.PagePoller` with the shared poll client, the result
+  applied to `State`, and /metrics rendered by `exporter.exposition.native.Exposition`
   (what `statusprobe run` does per poll and per scrape; on uvloop when installed,
   as `statusprobe run`). The page is configured with `max_incidents: 50`, so every
   incident is exported.
@@ -165,27 +165,30 @@ async def _statusprobe_polls(url: str, polls: int) -> dict[str, Any]:
     from prometheus_client import CollectorRegistry
 
     from exporter.config import parse_config
-    from exporter.exposition import native
-    from exporter.exposition.collector import StatusprobeCollector
-    from exporter.runtime import new_poll_client
-    from exporter.sources import poll
+    from exporter.exposition.native import Exposition
+    from exporter.poller import PagePoller
+    from exporter.sources.client import new_poll_client
     from exporter.state import State
 
     config = parse_config({"status_pages": [{"name": "big", "url": url, "max_incidents": 50}]})
     page = config.status_pages[0]
     state = State()
     state.apply_config(config)
-    registry = CollectorRegistry()
-    registry.register(StatusprobeCollector(state))
+    exposition = Exposition(state, CollectorRegistry())
     body = b""
-    async with new_poll_client() as client:
+    poller = PagePoller(new_poll_client())
+    try:
         for i in range(WARMUP + polls):
             if i == WARMUP:
                 cpu0 = time.process_time()
-            snapshot = await poll(client, page)
-            state.record_page_success(page.name, snapshot)
-            body, _ = native.render(registry, "text/plain; version=0.0.4")
+            result = await poller.poll(page, state.page(page.name))
+            if result.snapshot is None:
+                raise RuntimeError(f"poll failed: {result.reason} {result.detail}")
+            state.update_page(page.name, result.apply)
+            body, _ = exposition.render("text/plain; version=0.0.4")
         cpu = time.process_time() - cpu0
+    finally:
+        await poller.aclose()
     lines = body.decode().splitlines()
     series = sum(1 for line in lines if line.startswith("statusprobe_component_status{"))
     return {"cpu": cpu, "polls": polls, "component_series": series, "bytes": len(body)}

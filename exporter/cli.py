@@ -1,5 +1,5 @@
-"""Command line: `statusprobe run | check-config | once | rules | dashboards | demo`,
-Prometheus-style flags."""
+"""Command line: `statusprobe run | check-config | once | rules | dashboards | demo |
+default-config`, Prometheus-style flags."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from exporter import __version__, demo, event_loop, once
-from exporter import rules as rules_pack
+from exporter import __version__, default_config, demo, event_loop, once
 from exporter.config import (
     Config,
     ShardConfig,
@@ -22,10 +21,12 @@ from exporter.config import (
     read_raw,
 )
 from exporter.dashboards import command as dashboards_command
+from exporter.durations import format_duration
 from exporter.errors import ConfigError
 from exporter.http.server import serve
 from exporter.logs import setup_logging
 from exporter.rules import command as rules_command
+from exporter.scenarios import april_2026
 from exporter.sharding import make_shard
 
 DEFAULT_PORT = 10077  # above the exhausted 9100-9999 exporter range
@@ -38,9 +39,13 @@ log = logging.getLogger("statusprobe")
 def parse_listen_address(value: str) -> tuple[str | None, int]:
     """`:10077`, `127.0.0.1:10077`, `[::1]:10077` -> (host or None for all, port)."""
     host, sep, port = value.rpartition(":")
-    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+    if not sep or not port.isdigit():
         raise argparse.ArgumentTypeError(
-            f"invalid listen address {value!r}: use HOST:PORT or :PORT"
+            f"invalid listen address {value!r}: use HOST:PORT or :PORT (e.g. :{DEFAULT_PORT})"
+        )
+    if not 0 <= int(port) <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"invalid listen address {value!r}: port {int(port)} is not in 0-65535"
         )
     host = host.strip("[]")
     return (host or None), int(port)
@@ -56,14 +61,38 @@ def _speed(value: str) -> float:
     return speed
 
 
+LOG_LEVELS = ("debug", "info", "warn", "warning", "error")
+
+
+def _add_logging_flags(parser: argparse.ArgumentParser, *, default: object) -> None:
+    """--log.level and --log.format, before or after the command (`default` SUPPRESS on
+    the commands, so a value given before the command is not overwritten)."""
+    parser.add_argument(
+        "--log.level",
+        dest="log_level",
+        default=default,
+        choices=LOG_LEVELS,
+        help="only log messages of this severity or above (default info)",
+    )
+    parser.add_argument(
+        "--log.format",
+        dest="log_format",
+        default=default,
+        choices=["text", "json"],
+        help="text for people, json (one object per line) for machines (default text)",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="statusprobe",
         description="Prometheus exporter: what an upstream's status page says, "
         "next to what your synthetic probes see.",
+        epilog="`statusprobe COMMAND --help` describes a command's flags.",
     )
     parser.add_argument("--version", action="version", version=f"statusprobe {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_logging_flags(parser, default=None)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser("run", help="run the exporter")
     run.add_argument(
@@ -96,33 +125,28 @@ def _parser() -> argparse.ArgumentParser:
         help="how many shards (replicas) split the config; give with --shard.index",
     )
     check = sub.add_parser("check-config", help="validate a configuration file and exit")
-    check.add_argument("--config.file", dest="config_file", type=Path, required=True)
-    once = sub.add_parser("once", help="poll every page and run every probe once, print a table")
-    once.add_argument("--config.file", dest="config_file", type=Path)
-    rules = sub.add_parser(
-        "rules", help="render the alerting, recording and SLO rules (YAML) into a directory"
-    )
-    rules.add_argument(
+    check.add_argument(
         "--config.file",
         dest="config_file",
         type=Path,
-        help="render SLO rules for this file's slos: (default: the embedded default "
-        "config, which has none)",
+        required=True,
+        help="the file to check: every error is printed with its path; exit 1 on any",
     )
-    rules.add_argument("--profile", default="default", choices=rules_pack.PROFILES)
-    rules.add_argument("--output.dir", dest="output_dir", type=Path, required=True)
-    rules.add_argument(
-        "--param",
-        dest="params",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="override a parameter (see docs/rules.md); repeatable",
+    once = sub.add_parser("once", help="poll every page and run every probe once, print a table")
+    once.add_argument(
+        "--config.file",
+        dest="config_file",
+        type=Path,
+        help="configuration file (default: the embedded default)",
     )
+    rules = sub.add_parser(
+        "rules", help="render the alerting, recording and SLO rules (YAML) into a directory"
+    )
+    rules_command.add_arguments(rules, "the rules and the Alertmanager example")
     dashboards = sub.add_parser(
         "dashboards", help="render the Grafana dashboards (JSON) into a directory"
     )
-    dashboards.add_argument("--output.dir", dest="output_dir", type=Path, required=True)
+    rules_command.add_arguments(dashboards, "the dashboards")
     demo_ = sub.add_parser(
         "demo", help="play a simulated outage like April 2026's, watched by a live exporter"
     )
@@ -137,37 +161,38 @@ def _parser() -> argparse.ArgumentParser:
         "--speed",
         type=_speed,
         default=10.0,
-        help="how much faster than life the story plays (default 10: a loop of 7m30s)",
+        help="how much faster than life the story plays (default 10: a loop of "
+        f"{format_duration(april_2026().duration / 10)})",
     )
-    for command in (run, check, once, rules, dashboards, demo_):
-        command.add_argument(
-            "--log.level",
-            dest="log_level",
-            default="info",
-            choices=["debug", "info", "warn", "error"],
-        )
-        command.add_argument(
-            "--log.format", dest="log_format", default="text", choices=["text", "json"]
-        )
+    default = sub.add_parser(
+        "default-config",
+        help="print the embedded default config (commented YAML) to copy and edit",
+    )
+    for command in (run, check, once, rules, dashboards, demo_, default):
+        _add_logging_flags(command, default=argparse.SUPPRESS)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command is None:  # `statusprobe` alone: what can it do?
+        parser.print_help(sys.stderr)
+        return 2
     shard = None
     if args.command == "run":
         try:
             shard = make_shard(args.shard_index, args.shard_count)
         except ValueError as exc:
             parser.error(str(exc))  # exits 2, as for any other bad flag
-    setup_logging("warning" if args.log_level == "warn" else args.log_level, args.log_format)
+    level = args.log_level or "info"
+    setup_logging("warning" if level == "warn" else level, args.log_format or "text")
     if args.command == "check-config":
         return _check_config(args.config_file)
-    if args.command == "dashboards":
-        return dashboards_command.run(args.output_dir)
     if args.command == "demo":
         return _demo(args.listen, args.speed)
+    if args.command == "default-config":
+        return default_config.run()
     try:
         config = load_config(args.config_file) if args.config_file else load_default_config()
     except ConfigError as exc:
@@ -175,6 +200,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     if args.command == "rules":
         return rules_command.run(config, args.profile, args.output_dir, args.params)
+    if args.command == "dashboards":
+        return dashboards_command.run(args.output_dir, args.profile, args.params)
     if args.command == "once":
         return _once(config)
     return _run(config, args.config_file, args.listen, shard)

@@ -1,8 +1,11 @@
 """Logging: logfmt-like lines for people, `--log.format=json` for machines.
 
-Code never logs a secret on purpose; the redacting filter is the second line
-of defence: every secret the config holds is replaced by `<secret>` in every
-record before any handler formats it (message, arguments and exception text).
+Code never logs a secret on purpose; a `Redactor` is the second line of defence: every
+secret its owner's config holds is replaced by `<secret>` in every record before any
+handler formats it (message, arguments and exception text). Each owner of a config (a
+`Runtime`, `statusprobe once`) has its own and installs it on the root logger's handlers
+for as long as it runs (`with redactor.installed():`), so two runtimes in one process
+redact each other's secrets too, and nothing is left behind when one stops.
 """
 
 from __future__ import annotations
@@ -11,15 +14,17 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 REDACTED = "<secret>"
 
 
-class RedactingFilter(logging.Filter):
-    def __init__(self) -> None:
+class Redactor(logging.Filter):
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
         self._secrets: tuple[str, ...] = ()
+        self.set_secrets(secrets)
 
     def set_secrets(self, secrets: Iterable[str]) -> None:
         # Longest first, so a secret that contains another is replaced whole.
@@ -29,6 +34,18 @@ class RedactingFilter(logging.Filter):
         for secret in self._secrets:
             text = text.replace(secret, REDACTED)
         return text
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        """Filter every record the root logger's handlers (as they are now) emit."""
+        handlers = list(logging.getLogger().handlers)
+        for handler in handlers:
+            handler.addFilter(self)
+        try:
+            yield
+        finally:
+            for handler in handlers:
+                handler.removeFilter(self)
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not self._secrets:
@@ -65,13 +82,9 @@ class TextFormatter(logging.Formatter):
         self.default_msec_format = "%s.%03d"
 
 
-redactor = RedactingFilter()
-
-
 def setup_logging(level: str = "info", fmt: str = "text") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
-    handler.addFilter(redactor)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

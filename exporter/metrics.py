@@ -1,6 +1,6 @@
 """The metric catalogue: every name, type, HELP text and label set in one place.
 
-The names are the product's public API (see docs and DESIGN.md): users'
+The names are the product's public API (docs/contract.md): users'
 alerts and dashboards depend on them. Change them only deliberately.
 """
 
@@ -62,6 +62,15 @@ INCIDENT_INFO = _m(
     "name",
     "impact",
     "status",
+)
+INCIDENT_COMPONENT = _m(
+    "incident_component_info",
+    "gauge",
+    "One series per component an unresolved incident of incident_info names (as the page "
+    "lists them; bounded); always 1.",
+    "page",
+    "incident_id",
+    "component",
 )
 PAGE_UPDATED = _m(
     "page_updated_timestamp_seconds",
@@ -151,6 +160,7 @@ COLLECTED: tuple[Metric, ...] = (
     COMPONENT_STATUS,
     INCIDENTS_OPEN,
     INCIDENT_INFO,
+    INCIDENT_COMPONENT,
     PAGE_UPDATED,
     PAGE_LAST_SUCCESS,
     PAGE_POLL_ERRORS,

@@ -68,6 +68,7 @@ class PollError(StrEnum):
     TOO_LARGE = "too_large"
     INVALID_JSON = "invalid_json"
     INVALID_PAYLOAD = "invalid_payload"
+    INTERNAL_ERROR = "internal_error"  # a bug in statusprobe; the traceback is in the log
 
 
 PHASES = ("dns", "connect", "tls", "ttfb", "transfer")

@@ -13,12 +13,17 @@ from typing import TypeVar
 
 from exporter.config import Config, ProbeConfig, StatusPageConfig
 from exporter.errors import PollFailed
+from exporter.logs import Redactor
 from exporter.models import PageSnapshot, ProbeResult
+from exporter.poller import PagePoller
 from exporter.probes import run_probe
-from exporter.runtime import new_poll_client
-from exporter.sources import poll
+from exporter.sources.client import new_poll_client
 
 PageOutcome = PageSnapshot | PollFailed
+KEYLESS_NOTE = (
+    "KEYLESS yes: the probe sends no credential, so it sees what anonymous callers see, "
+    "not failures that hit only signed-in ones (docs/default-config.md)."
+)
 T = TypeVar("T")
 
 
@@ -29,16 +34,20 @@ async def run_once(config: Config) -> tuple[list[PageOutcome], list[ProbeResult]
         async with semaphore:
             return await work
 
-    async with new_poll_client() as client:
+    async def one_page(page: StatusPageConfig) -> PageOutcome:
+        result = await poller.poll(page)
+        if result.snapshot is not None:
+            return result.snapshot
+        assert result.reason is not None
+        return PollFailed(result.reason, result.detail)
 
-        async def one_page(page: StatusPageConfig) -> PageOutcome:
-            try:
-                return await poll(client, page)
-            except PollFailed as exc:
-                return exc
-
-        pages = await asyncio.gather(*(limited(one_page(p)) for p in config.status_pages))
-        probes = await asyncio.gather(*(limited(run_probe(p)) for p in config.probes))
+    poller = PagePoller(new_poll_client())  # plain requests: nothing to revalidate
+    with Redactor(config.secret_values()).installed():
+        try:
+            pages = await asyncio.gather(*(limited(one_page(p)) for p in config.status_pages))
+            probes = await asyncio.gather(*(limited(run_probe(p)) for p in config.probes))
+        finally:
+            await poller.aclose()
     return list(pages), list(probes)
 
 
@@ -82,6 +91,7 @@ def render(config: Config, pages: list[PageOutcome], probes: list[ProbeResult]) 
         [
             cfg.name,
             cfg.type,
+            "yes" if cfg.keyless else "no",
             f"{cfg.page}/{cfg.component}" if cfg.component else (cfg.page or "-"),
             _official(cfg, by_name),
             res.outcome.value,
@@ -96,6 +106,10 @@ def render(config: Config, pages: list[PageOutcome], probes: list[ProbeResult]) 
         head = ["PAGE", "PROVIDER", "POLL", "INDICATOR", "COMPONENTS", "INCIDENTS"]
         parts.append("Status pages (what they say)\n" + table(head, page_rows))
     if probe_rows:
-        head = ["PROBE", "TYPE", "MAPS TO", "OFFICIAL", "OUTCOME", "STATUS", "LATENCY", "DETAIL"]
-        parts.append("Probes (what you see)\n" + table(head, probe_rows))
+        head = ["PROBE", "TYPE", "KEYLESS", "MAPS TO", "OFFICIAL", "OUTCOME", "STATUS"]
+        head += ["LATENCY", "DETAIL"]
+        probes_part = "Probes (what you see)\n" + table(head, probe_rows)
+        if any(cfg.keyless for cfg in config.probes):
+            probes_part += "\n" + KEYLESS_NOTE
+        parts.append(probes_part)
     return "\n\n".join(parts) if parts else "Nothing configured: no status pages and no probes."

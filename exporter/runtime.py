@@ -1,7 +1,9 @@
 """One exporter process: the config in force, the state, the scheduler, reloads.
 
-The HTTP layer (app.py) and the CLI drive a `Runtime`; it owns the shared
-polling client and turns every poll and probe into a state update.
+The HTTP layer (exporter/http/) and the CLI drive a `Runtime`. It owns, explicitly, what
+its work shares: the page poller (with its client, conditional-request store and
+platform decisions), the probes' pooled clients, the log redactor for its config's
+secrets, and the exposition that renders its state for /metrics.
 """
 
 from __future__ import annotations
@@ -9,54 +11,27 @@ from __future__ import annotations
 import logging
 import platform
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 
-import httpx
 from prometheus_client import CollectorRegistry, PlatformCollector, ProcessCollector
 
 from exporter import __version__
 from exporter.config import Config, ShardConfig, StatusPageConfig, load_config
-from exporter.errors import ConfigError, PollFailed
-from exporter.exposition.collector import StatusprobeCollector
-from exporter.logs import redactor
+from exporter.errors import ConfigError
+from exporter.exposition.native import Exposition
+from exporter.logs import Redactor
 from exporter.metrics import ExporterMetrics
+from exporter.models import ProbeResult
+from exporter.poller import PagePoller
 from exporter.probes import ProbeClients, run_probe
 from exporter.scheduler import Item, Scheduler
 from exporter.sharding import describe, select
-from exporter.sources import poll
-from exporter.sources.backoff import backoff_delay
-from exporter.sources.revalidate import ResponseStore, attach
+from exporter.sources.client import new_poll_client
+from exporter.sources.revalidate import ResponseStore
 from exporter.state import State
 
 log = logging.getLogger(__name__)
-
-USER_AGENT = f"statusprobe/{__version__}"
-
-
-RequestHook = Callable[[httpx.Request], Awaitable[None]]
-
-
-def new_poll_client(
-    *, store: ResponseStore | None = None, request_hooks: Sequence[RequestHook] = ()
-) -> httpx.AsyncClient:
-    """The one pooled client every status-page poll shares.
-
-    With a `store`, polls are conditional (ETag, Last-Modified) and a 304 reuses the
-    stored response (sources/revalidate.py). `request_hooks` see every request, each
-    redirect hop included, and may refuse one by raising `fetch.RequestRefused`.
-    """
-    client = httpx.AsyncClient(
-        headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-        follow_redirects=True,
-        max_redirects=5,
-        timeout=10.0,
-        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
-        event_hooks={"request": list(request_hooks)},
-    )
-    if store is not None:
-        attach(client, store)
-    return client
 
 
 class Runtime:
@@ -67,21 +42,26 @@ class Runtime:
         self.config = self._select(config)
         self.config_path = config_path
         self.state = State()
+        # The exporter's own metrics; the state's families are written by `exposition`.
         self.registry = CollectorRegistry()
         self.metrics = ExporterMetrics(self.registry)
         self.metrics.build_info.labels(__version__, platform.python_version()).set(1)
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
-        self.registry.register(StatusprobeCollector(self.state))
+        self.exposition = Exposition(self.state, self.registry)
+        self.redactor = Redactor()
         self.last_reload_error = ""
-        self._client: httpx.AsyncClient | None = None
+        self.poller: PagePoller | None = None
         # Pooled clients of probes with reuse_connections: closed on reload and stop.
         self.probe_clients = ProbeClients()
         self.scheduler: Scheduler | None = None
+        self._running = ExitStack()
         self._config_loaded(config)
 
     async def start(self) -> None:
-        self._client = new_poll_client(store=ResponseStore(on_not_modified=self.count_not_modified))
+        self._running.enter_context(self.redactor.installed())
+        store = ResponseStore(on_not_modified=self.count_not_modified)
+        self.poller = PagePoller(new_poll_client(store=store))
         self.scheduler = Scheduler(
             {"page": self._poll_page, "probe": self._run_probe}, self.metrics
         )
@@ -90,9 +70,10 @@ class Runtime:
     async def stop(self) -> None:
         if self.scheduler is not None:
             await self.scheduler.stop()
-        if self._client is not None:
-            await self._client.aclose()
+        if self.poller is not None:
+            await self.poller.aclose()
         await self.probe_clients.aclose()
+        self._running.close()
 
     @property
     def ready(self) -> bool:
@@ -135,7 +116,7 @@ class Runtime:
         return selected
 
     def _config_loaded(self, config: Config) -> None:
-        redactor.set_secrets(config.secret_values())
+        self.redactor.set_secrets(config.secret_values())
         self.state.apply_config(config)
         self.metrics.reload_successful.set(1)
         self.metrics.reload_success_time.set(time.time())
@@ -144,46 +125,31 @@ class Runtime:
     async def _poll_page(self, item: Item) -> float | None:
         """Poll one page into the state; returns the pause the page asked for, if any."""
         assert isinstance(item, StatusPageConfig)
-        assert self._client is not None
-        before = self.state.page(item.name)
-        started = time.monotonic()
-        try:
-            snapshot = await poll(self._client, item)
-        except PollFailed as exc:
-            streak = before.streak_after(exc.reason) if before is not None else 1
-            pause = backoff_delay(exc, interval=item.interval, streak=streak)
-            self.state.record_page_failure(
-                item.name,
-                exc.reason,
-                exc.detail,
-                duration=time.monotonic() - started,
-                backoff_until=time.time() + pause if pause else None,
-            )
-            # Warn when a page goes down; while it stays down, repeat only at debug.
-            still_down = before is not None and before.polled and not before.up
-            log.log(
-                logging.DEBUG if still_down else logging.WARNING,
-                "status page %s: poll failed: %s",
-                item.name,
-                exc,
-            )
-            if pause:
-                log.info("status page %s: next poll in %.0fs at the earliest", item.name, pause)
-            return pause
-        self.state.record_page_success(item.name, snapshot, duration=time.monotonic() - started)
-        if before is not None and before.polled and not before.up:
-            log.info("status page %s: polling again", item.name)
-        return None
+        assert self.poller is not None
+        result = await self.poller.poll(item, self.state.page(item.name))
+        self.state.update_page(item.name, result.apply)
+        return result.pause
 
     async def _run_probe(self, item: Item) -> None:
         assert not isinstance(item, StatusPageConfig)
-        result = await run_probe(item, self.probe_clients)
+        before = self.state.probe(item.name)
+        result = await run_probe(item, self.probe_clients)  # logs each result at debug
         self.state.record_probe(item.name, result)
-        log.debug(
-            "probe %s: %s status=%d in %.3fs %s",
-            item.name,
+        log_transition(item.name, before.last if before is not None else None, result)
+
+
+def log_transition(name: str, previous: ProbeResult | None, result: ProbeResult) -> None:
+    """A probe's changes at the default level: the first failure (warning, with its
+    outcome), a failure of another kind (warning), and recovery (info)."""
+    if result.success:
+        if previous is not None and not previous.success:
+            log.info("probe %s: succeeding again (was %s)", name, previous.outcome.value)
+        return
+    if previous is None or previous.success or previous.outcome is not result.outcome:
+        log.warning(
+            "probe %s: %s (status %d): %s",
+            name,
             result.outcome.value,
             result.status_code,
-            result.duration,
             result.detail,
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from bisect import bisect_left
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 
@@ -176,6 +176,13 @@ class State:
             for name, cfg in probes.items()
         }
 
+    def update_page(self, name: str, change: Callable[[PageState], PageState]) -> None:
+        """Replace page `name`'s entry with `change(entry)`; nothing if a reload removed it
+        while its poll was running."""
+        current = self._pages.get(name)
+        if current is not None:
+            self._pages[name] = change(current)
+
     def record_page_success(
         self,
         name: str,
@@ -184,11 +191,8 @@ class State:
         *,
         duration: float | None = None,
     ) -> None:
-        current = self._pages.get(name)
-        if current is None:  # removed by a reload while the poll was running
-            return
         now = time.time() if now is None else now
-        self._pages[name] = current.succeeded(snapshot, now, duration=duration)
+        self.update_page(name, lambda page: page.succeeded(snapshot, now, duration=duration))
 
     def record_page_failure(
         self,
@@ -199,11 +203,11 @@ class State:
         duration: float | None = None,
         backoff_until: float | None = None,
     ) -> None:
-        current = self._pages.get(name)
-        if current is None:
-            return
-        self._pages[name] = current.failed(
-            reason, detail, duration=duration, backoff_until=backoff_until
+        self.update_page(
+            name,
+            lambda page: page.failed(
+                reason, detail, duration=duration, backoff_until=backoff_until
+            ),
         )
 
     def record_probe(self, name: str, result: ProbeResult, now: float | None = None) -> None:
@@ -225,6 +229,9 @@ class State:
 
     def page(self, name: str) -> PageState | None:
         return self._pages.get(name)
+
+    def probe(self, name: str) -> ProbeState | None:
+        return self._probes.get(name)
 
     def snapshot(self) -> StateSnapshot:
         return StateSnapshot(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from aiohttp.test_utils import TestServer
@@ -14,6 +15,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="rewrite the golden files under tests/golden instead of comparing",
     )
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_it_was() -> Iterator[None]:
+    """Undo what a test's `statusprobe ...` (cli.main -> setup_logging) does to logging: its
+    handler writes to that test's captured stderr, which is closed after the test."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    noisy = {
+        name: logging.getLogger(name).level for name in ("httpx", "httpcore", "aiohttp.access")
+    }
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, was in noisy.items():
+        logging.getLogger(name).setLevel(was)
 
 
 @pytest.fixture

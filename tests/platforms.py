@@ -25,6 +25,7 @@ from exporter import sources
 from exporter.config import StatusPageConfig
 from exporter.errors import ParseError, PollFailed
 from exporter.models import PageSnapshot
+from exporter.sources.client import PollClient
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -89,8 +90,10 @@ async def site(routes: dict[str, Reply]) -> AsyncIterator[tuple[Site, str]]:
 
 
 @asynccontextmanager
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(follow_redirects=True, max_redirects=5, trust_env=False) as c:
+async def client() -> AsyncIterator[PollClient]:
+    async with PollClient(
+        httpx.AsyncClient(follow_redirects=True, max_redirects=5, trust_env=False)
+    ) as c:
         yield c
 
 
@@ -105,7 +108,7 @@ async def poll_site(
 
 
 async def fetch_failure(
-    fetch: Callable[[httpx.AsyncClient, StatusPageConfig], Awaitable[object]],
+    fetch: Callable[[PollClient, StatusPageConfig], Awaitable[object]],
     routes: dict[str, Reply],
     provider: str,
     path: str = "",

@@ -204,11 +204,15 @@ async def test_run_serves_reloads_on_sighup_and_stops_cleanly_on_sigterm(
 async def test_run_without_a_config_starts_and_reports_the_default_pages_down(
     tmp_path: Path,
 ) -> None:
-    # Every poll goes through a proxy on a closed loopback port: nothing leaves the machine,
-    # as on a host without internet, and the exporter must still start and serve.
+    # Every poll goes through a proxy on a closed loopback port, and no name but loopback
+    # resolves (tests/offline: the default config's keyless probes ignore proxies): nothing
+    # leaves the machine, as on a host without internet, and the exporter must still serve.
     closed = f"http://127.0.0.1:{free_port()}"
     port = free_port()
     env = {**os.environ, "HTTPS_PROXY": closed, "HTTP_PROXY": closed, "NO_PROXY": "127.0.0.1"}
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(Path(__file__).parent / "offline"), *filter(None, [env.get("PYTHONPATH")])]
+    )
     env.pop("https_proxy", None)
     env.pop("http_proxy", None)
     proc = await asyncio.create_subprocess_exec(
@@ -226,6 +230,12 @@ async def test_run_without_a_config_starts_and_reports_the_default_pages_down(
             'statusprobe_page_poll_errors_total{page="anthropic",reason="connect_error"} 1.0'
             in metrics
         )
+        # the keyless probes ran, and found no way out
+        for probe in ("anthropic-api-keyless", "github-api-keyless"):
+            assert (
+                f'statusprobe_probe_results_total{{outcome="dns_error",probe="{probe}"}} 1.0'
+                in metrics
+            )
     finally:
         proc.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(proc.wait(), timeout=10) == 0

@@ -39,7 +39,11 @@ _NAME_RULE = "must start with a letter or digit and use only letters, digits, _ 
 
 # Every bad fixture and the exact lines `check-config` prints for it, in order.
 BAD_FIXTURES: dict[str, list[str]] = {
-    "unknown_field.yml": ["status_pages[0].intervall: unknown field"],
+    "unknown_field.yml": ["status_pages[0].intervall: unknown field; did you mean 'interval'?"],
+    "misspelt_probe_field.yml": ["probes[0].timout: unknown field; did you mean 'timeout'?"],
+    "field_in_wrong_section.yml": [
+        "probes[0].body_contains: unknown field; it belongs under expect: (expect.body_contains)"
+    ],
     "bad_duration.yml": [
         f"status_pages[0].interval: invalid duration '5 minutes': {_DURATION_HINT}"
     ],
@@ -614,9 +618,9 @@ def test_default_config_loads_with_well_known_pages() -> None:
     assert pages["anthropic"].url == "https://status.claude.com"
     assert pages["openai"].url == "https://status.openai.com"
     assert pages["github"].url == "https://www.githubstatus.com"
-    assert all(p.provider == "statuspage" for p in config.status_pages)
+    assert pages["anthropic"].provider == "statuspage"
+    assert pages["openai"].provider == "incidentio"  # docs/sources.md; probes: test_default_config
     assert all(p.interval == 60.0 and p.effective_timeout == 10.0 for p in config.status_pages)
-    assert config.probes == ()
     assert config.slos == ()
 
 

@@ -6,9 +6,7 @@ harness's job (it runs exporter.dashboards.panel_queries against a real Promethe
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +25,7 @@ from exporter.dashboards.queries import BUILTINS
 from exporter.rules import Params, SLOSpec
 from exporter.rules.model import Record
 from exporter.rules.render import FILES
+from tests.tools import binary
 
 ROOT = Path(__file__).resolve().parent.parent
 DASHBOARDS = ROOT / "dashboards"
@@ -37,12 +36,7 @@ REQUIREMENTS = {"ttft", "tls", "incident", "slo"}
 
 
 def promtool() -> str:
-    path = shutil.which("promtool")
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("promtool is not installed; .ci/run installs it (Debian: prometheus)")
-        pytest.skip("promtool is not installed (apt-get install prometheus)")
-    return path
+    return binary("promtool", "prometheus")
 
 
 def committed() -> dict[str, dict[str, Any]]:
@@ -53,9 +47,9 @@ def panels(board: dict[str, Any]) -> list[dict[str, Any]]:
     return list(board["panels"])
 
 
-def expressions() -> Iterator[tuple[str, str]]:
+def expressions(params: Params | None = None) -> Iterator[tuple[str, str]]:
     """(where, PromQL) for every panel target, annotation and variable query, raw."""
-    for board in dashboards():
+    for board in dashboards(params):
         for placed in board.placed():
             if isinstance(placed.item, Panel):
                 for ref, target in placed.item.ref_ids():
@@ -272,8 +266,8 @@ def test_metric_names_are_found_and_nothing_else() -> None:
     assert metric_names(expr) == {"a_bucket", "c:d:e", "f", "g", "h"}
 
 
-def catalogue() -> set[str]:
-    """Every series name the exporter exposes and the rules pack records."""
+def catalogue(params: Params | None = None) -> set[str]:
+    """Every series name the exporter exposes and the rules pack records (for `params`)."""
     names = set()
     registry = CollectorRegistry()
     metrics.ExporterMetrics(registry)
@@ -286,9 +280,10 @@ def catalogue() -> set[str]:
             names |= {name + suffix for suffix in ("_bucket", "_count", "_sum")}
         else:
             names.add(name)
+    names.add("ALERTS")  # Prometheus' own series of the pack's alerts (annotations)
     slos = [SLOSpec("a", "p", 99.0), SLOSpec("l", "p", 99.0, latency_threshold=2.5)]
     for build in FILES.values():
-        for group in build(Params(), slos):
+        for group in build(params or Params(), slos):
             names |= {rule.record for rule in group.rules if isinstance(rule, Record)}
     return names
 
@@ -315,7 +310,69 @@ def test_every_metric_a_query_names_is_in_the_catalogue_or_the_rules_pack() -> N
         "slo:period_sli:ratio",
         "slo:period_claimed_sli:ratio",
         "slo:period_error_budget_remaining:ratio",
+        "statusprobe_probe_last_run_timestamp_seconds",
+        "ALERTS",
     } <= seen
+
+
+def test_probe_freshness_firing_alerts_and_too_little_data_are_shown() -> None:
+    boards = {board.uid: board for board in dashboards()}
+    probe_titles = {p.item.title: p.item for p in boards["statusprobe-probe"].placed()}
+    age = probe_titles["Last run, age"]
+    assert isinstance(age, Panel) and age.unit == "s"
+    assert "statusprobe_probe_last_run_timestamp_seconds" in age.targets[0].expr
+    for uid in ("statusprobe-overview", "statusprobe-probe"):
+        (firing,) = [a for a in boards[uid].annotations if a.name == "Firing statusprobe alerts"]
+        assert 'ALERTS{alertname=~"Statusprobe.*", alertstate="firing"' in firing.expr
+    slo_titles = {p.item.title: p.item for p in boards["statusprobe-slo"].placed()}
+    coverage = slo_titles["Data in the window"]
+    assert isinstance(coverage, Panel)
+    (mapping,) = coverage.defaults["mappings"]
+    assert mapping["type"] == "range" and mapping["options"]["result"]["text"] == "too little data"
+
+
+CUSTOM = ["short_window=10m", "long_window=2h", 'selector=job="sp", env!="dev"']
+
+
+def test_rules_and_dashboards_rendered_with_the_same_params_agree(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Both commands with non-default parameters: every series a dashboard queries is one
+    the exporter exposes or the rules pack (rendered with the same parameters) records,
+    and every exporter metric is scoped by the selector, as the rules scope theirs."""
+    argv = [x for param in CUSTOM for x in ("--param", param)]
+    assert main(["rules", *argv, "--output.dir", str(tmp_path / "rules")]) == 0
+    assert main(["dashboards", *argv, "--output.dir", str(tmp_path / "dash")]) == 0
+    capsys.readouterr()
+    recorded = {
+        str(rule["record"])
+        for path in (tmp_path / "rules").glob("statusprobe-*.yml")
+        for group in yaml.safe_load(path.read_text("utf-8"))["groups"]
+        for rule in group["rules"]
+        if "record" in rule
+    }
+    assert "probe:statusprobe_probe_failures:ratio_rate10m" in recorded
+    assert "probe:statusprobe_probe_failures:ratio_rate5m" not in recorded
+    exposed = {name for name in catalogue() if name.startswith("statusprobe_")}
+    slo_series = {name for name in catalogue() if name.startswith("slo:")}
+    known = recorded | exposed | slo_series | {"ALERTS"}  # SLO series need a config with slos:
+    raw = re.compile(r"(?<![:\w])(statusprobe_\w+)(?![\w:])(\{[^}]*\})?")
+    seen: set[str] = set()
+    for path in sorted((tmp_path / "dash").glob("*.json")):
+        board = json.loads(path.read_text("utf-8"))
+        exprs = [t["expr"] for panel in panels(board) for t in panel.get("targets", [])]
+        exprs += [a["expr"] for a in board["annotations"]["list"]]
+        exprs += [v["query"] for v in board["templating"]["list"] if v["type"] == "query"]
+        for expr in exprs:
+            names = metric_names(expr.replace("label_values(", "(")) - {"page", "probe"}
+            names -= {"region", "slo"}
+            assert names <= known, f"{path.name}: {sorted(names - known)} in {expr}"
+            seen |= names
+            for metric, matchers in raw.findall(expr):
+                assert 'job="sp", env!="dev"' in matchers, f"{metric} unscoped in {expr}"
+    assert "probe:statusprobe_probe_failures:ratio_rate10m" in seen
+    assert "probe:statusprobe_probe_upstream_failures:ratio_rate10m" in seen
+    assert "statusprobe_probe_results_total" in seen and "statusprobe_page_up" in seen
 
 
 def _check_with_promtool(exprs: list[str], directory: Path) -> subprocess.CompletedProcess[str]:

@@ -1,4 +1,4 @@
-"""The native exposition (exporter/exposition.py, exposition_lines.py) against
+"""The native exposition (exporter/exposition/native.py, lines.py) against
 prometheus_client: for the same state, the same bytes, in every format it writes itself,
 and prometheus_client's own output for every other negotiation.
 
@@ -29,9 +29,9 @@ from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
 from exporter.config import Config, parse_config
-from exporter.exposition.collector import StatusprobeCollector, page_families
+from exporter.exposition.collector import page_families
 from exporter.exposition.lines import escape, go_count, go_float
-from exporter.exposition.native import native_format, render, render_pages
+from exporter.exposition.native import Exposition, native_format, render_pages
 from exporter.http.app import create_app
 from exporter.models import (
     PHASES,
@@ -102,10 +102,11 @@ NATIVE = {
 ACCEPTS = PROMETHEUS_ACCEPTS | OTHER_ACCEPTS
 
 
-def _registry(collector: Collector) -> CollectorRegistry:
-    registry = CollectorRegistry()
-    registry.register(collector)
-    return registry
+def _exposition(
+    state: Any, clock: Callable[[], float], others: Collector | None = None
+) -> Exposition:
+    """An exposition of `state` (and `others`, by default nothing else)."""
+    return Exposition(state, others or CollectorRegistry(), clock=clock)
 
 
 def _reference(registry: Collector, accept: str) -> tuple[bytes, str]:
@@ -114,16 +115,16 @@ def _reference(registry: Collector, accept: str) -> tuple[bytes, str]:
     return encoder(registry), content_type
 
 
-def _assert_same(registry: Collector, accept: str = "") -> bytes:
-    expected = _reference(registry, accept)
-    assert render(registry, accept) == expected
+def _assert_same(exposition: Exposition, accept: str = "") -> bytes:
+    expected = _reference(exposition.registry, accept)
+    assert exposition.render(accept) == expected
     return expected[0]
 
 
-def _both_formats(collector: StatusprobeCollector) -> None:
-    registry = _registry(collector)
-    assert render(registry, "")[0] == generate_latest(registry)
-    assert render(registry, OPENMETRICS)[0] == generate_openmetrics(registry)
+def _both_formats(exposition: Exposition) -> None:
+    registry = exposition.registry
+    assert exposition.render("")[0] == generate_latest(registry)
+    assert exposition.render(OPENMETRICS)[0] == generate_openmetrics(registry)
 
 
 # --- the formatting primitives -----------------------------------------------------------
@@ -186,12 +187,12 @@ def test_every_golden_file_has_a_state_here() -> None:
 
 @pytest.mark.parametrize("name", GOLDEN_FILES)
 def test_every_golden_state_renders_to_the_same_bytes(name: str) -> None:
-    collector = StatusprobeCollector(_golden_state(name), clock=lambda: golden.NOW + 60)
-    registry = _registry(collector)
-    text = render(registry, "")[0]
+    exposition = _exposition(_golden_state(name), clock=lambda: golden.NOW + 60)
+    registry = exposition.registry
+    text = exposition.render("")[0]
     assert text == generate_latest(registry)
     assert text.decode() == (golden.GOLDEN / name).read_text()
-    openmetrics = render(registry, OPENMETRICS)[0]
+    openmetrics = exposition.render(OPENMETRICS)[0]
     assert openmetrics == generate_openmetrics(registry)
     om_file = golden.GOLDEN / name.replace(".prom", ".openmetrics")
     if om_file.exists():
@@ -332,19 +333,19 @@ def _states(draw: st.DrawFn) -> State:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_states(), _TIME)
 def test_random_states_render_to_the_same_bytes(state: State, now: float) -> None:
-    _both_formats(StatusprobeCollector(state, clock=lambda: now))
+    _both_formats(_exposition(state, clock=lambda: now))
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_a_cached_render_equals_a_fresh_one_after_every_change(data: st.DataObject) -> None:
-    """One collector (one cache) through updates, reloads and time passing (staleness)."""
+    """One exposition (one cache) through updates, reloads and time passing (staleness)."""
     draw = data.draw
     config = _config(draw, draw(st.integers(1, 3)), draw(st.integers(1, 3)))
     state = State()
     state.apply_config(config)
     clock = [golden.NOW]
-    collector = StatusprobeCollector(state, clock=lambda: clock[0])
+    exposition = _exposition(state, clock=lambda: clock[0])
     for _ in range(draw(st.integers(1, 12))):
         action = draw(st.sampled_from(["update", "update", "nothing", "reload"]))
         if action == "update":
@@ -352,9 +353,9 @@ def test_a_cached_render_equals_a_fresh_one_after_every_change(data: st.DataObje
         elif action == "reload":  # replaces every entry by an equal one
             state.apply_config(config)
         clock[0] = draw(_TIME) + draw(st.sampled_from([0.0, 400.0]))  # 400 s: past stale_after
-        _both_formats(collector)
+        _both_formats(exposition)
         snap = state.snapshot()
-        assert (len(collector._lines.pages), len(collector._lines.probes)) == (
+        assert (len(exposition.lines.pages), len(exposition.lines.probes)) == (
             len(snap.pages),
             len(snap.probes),
         )
@@ -365,12 +366,12 @@ def test_a_lone_surrogate_fails_both_paths_alike() -> None:
     render, natively as with prometheus_client: neither writes a broken body."""
     state, _ = _small_state()
     state.record_probe("q0", replace(golden.PROBE_RUNS[0], phases=(("\ud800", 1.0),)))
-    registry = _registry(StatusprobeCollector(state, clock=lambda: T0))
+    exposition = _exposition(state, clock=lambda: T0)
     for accept in ("", OPENMETRICS):
         with pytest.raises(UnicodeEncodeError):
-            _reference(registry, accept)
+            _reference(exposition.registry, accept)
         with pytest.raises(UnicodeEncodeError):
-            render(registry, accept)
+            exposition.render(accept)
 
 
 # --- the cache -----------------------------------------------------------------------------
@@ -397,48 +398,44 @@ def _small_state() -> tuple[State, Config]:
 
 def test_unchanged_entries_are_not_rendered_again_and_changed_ones_are() -> None:
     state, _ = _small_state()
-    collector = StatusprobeCollector(state, clock=lambda: T0 + 10)
-    registry = _registry(collector)
-    cache = collector._lines
-    render(registry, "")
+    exposition = _exposition(state, clock=lambda: T0 + 10)
+    cache = exposition.lines
+    exposition.render("")
     assert (cache.pages.rendered, cache.probes.rendered) == (3, 4)
-    render(registry, OPENMETRICS)  # the other format reuses the same lines
+    exposition.render(OPENMETRICS)  # the other format reuses the same lines
     assert (cache.pages.rendered, cache.probes.rendered) == (3, 4)
     state.record_probe("q1", golden.PROBE_RUNS[1], now=T0 + 5)
     state.record_page_failure("p2", PollError.TIMEOUT, "slow")
-    _assert_same(registry)
+    _assert_same(exposition)
     assert (cache.pages.rendered, cache.probes.rendered) == (4, 5)
 
 
 def test_a_page_going_stale_is_rendered_again_without_its_mirrored_series() -> None:
     state, _ = _small_state()
     clock = [T0 + 10]
-    collector = StatusprobeCollector(state, clock=lambda: clock[0])
-    registry = _registry(collector)
-    assert b"statusprobe_component_status{" in _assert_same(registry)
+    exposition = _exposition(state, clock=lambda: clock[0])
+    assert b"statusprobe_component_status{" in _assert_same(exposition)
     clock[0] = T0 + 301  # stale_after is 300 s
-    assert b"statusprobe_component_status{" not in _assert_same(registry)
-    assert collector._lines.pages.rendered == 6
+    assert b"statusprobe_component_status{" not in _assert_same(exposition)
+    assert exposition.lines.pages.rendered == 6
 
 
 def test_the_cache_holds_only_the_entries_of_the_last_render() -> None:
     state, config = _small_state()
-    collector = StatusprobeCollector(state, clock=lambda: T0)
-    registry = _registry(collector)
-    render(registry, "")
+    exposition = _exposition(state, clock=lambda: T0)
+    exposition.render("")
     state.apply_config(config.model_copy(update={"probes": config.probes[:1]}))
-    _assert_same(registry)
-    assert (len(collector._lines.pages), len(collector._lines.probes)) == (3, 1)
+    _assert_same(exposition)
+    assert (len(exposition.lines.pages), len(exposition.lines.probes)) == (3, 1)
 
 
 def test_an_entry_under_a_new_name_is_rendered_under_that_name() -> None:
     state, _ = _small_state()
     names = {"p0": "p0", "p1": "p1", "p2": "p2", "q0": "q0", "q1": "q1", "q2": "q2", "q3": "q3"}
-    collector = StatusprobeCollector(_Renamed(state, lambda n: names[n]), clock=lambda: T0)
-    registry = _registry(collector)
-    _assert_same(registry)
+    exposition = _exposition(_Renamed(state, lambda n: names[n]), clock=lambda: T0)
+    _assert_same(exposition)
     names["q0"] = 'renamed "q0"'
-    assert b'probe="renamed \\"q0\\""' in _assert_same(registry)
+    assert b'probe="renamed \\"q0\\""' in _assert_same(exposition)
 
 
 # --- negotiation and the whole registry ----------------------------------------------------
@@ -465,12 +462,12 @@ def _steady(body: bytes) -> bytes:
 
 @pytest.mark.parametrize("accept", list(ACCEPTS.values()), ids=list(ACCEPTS))
 def test_the_whole_registry_renders_as_prometheus_client_renders_it(accept: str) -> None:
-    registry = _runtime().registry
-    body, content_type = render(registry, accept)
-    expected, expected_type = _reference(registry, accept)
+    exposition = _runtime().exposition
+    body, content_type = exposition.render(accept)
+    expected, expected_type = _reference(exposition.registry, accept)
     assert content_type == expected_type
     assert _steady(body) == _steady(expected)
-    assert b"statusprobe_native_families" not in body
+    assert b'="q0"' in body  # the state's series are there, in every format
 
 
 @pytest.mark.parametrize("accept", list(PROMETHEUS_ACCEPTS.values()), ids=list(PROMETHEUS_ACCEPTS))
@@ -482,7 +479,7 @@ async def test_the_metrics_endpoint_serves_what_it_served_before(
     client = await aiohttp_client(create_app(runtime))
     response = await client.get("/metrics", headers={"Accept": accept, "Accept-Encoding": "gzip"})
     assert response.status == 200 and response.headers["Content-Encoding"] == "gzip"
-    expected, content_type = _reference(runtime.registry, accept)
+    expected, content_type = _reference(runtime.exposition.registry, accept)
     assert response.headers["Content-Type"] == content_type
     assert _steady(await response.read()) == _steady(expected)
 
@@ -493,22 +490,24 @@ def test_what_is_written_natively(case: str) -> None:
     assert (native_format(choose_encoder(ACCEPTS[case])[0]) is not None) == (case in NATIVE)
 
 
-def test_our_families_are_spliced_in_at_the_collectors_place() -> None:
+def test_the_other_collectors_come_first_then_ours() -> None:
     state, _ = _small_state()
-    registry = CollectorRegistry()
-    Gauge("before", "Registered before ours.", registry=registry).set(1)
-    registry.register(StatusprobeCollector(state, clock=lambda: T0))
-    Gauge("after", "Registered after ours.", registry=registry).set(2)
+    others = CollectorRegistry()
+    Gauge("first", "Registered first.", registry=others).set(1)
+    Gauge("second", "Registered second.", registry=others).set(2)
+    exposition = _exposition(state, clock=lambda: T0, others=others)
     for accept in ("", OPENMETRICS):
-        body = _assert_same(registry, accept)
-        assert body.index(b"before ") < body.index(b"statusprobe_page_up") < body.index(b"after ")
-    assert _assert_same(registry, OPENMETRICS).count(b"# EOF") == 1
+        body = _assert_same(exposition, accept)
+        assert body.index(b"first ") < body.index(b"second ") < body.index(b"statusprobe_page_up")
+    assert _assert_same(exposition, OPENMETRICS).count(b"# EOF") == 1
 
 
-def test_prometheus_client_alone_still_sees_metric_families() -> None:
-    registry = _runtime().registry
-    assert b"statusprobe_native_families" not in generate_latest(registry)
+def test_prometheus_client_alone_sees_our_metric_families() -> None:
+    """`Exposition.registry`, for the formats not written natively and for anyone who wants
+    the process's metrics as one prometheus_client collector."""
+    registry = _runtime().exposition.registry
     assert b"statusprobe_probe_results_total{" in generate_latest(registry)
+    assert b"statusprobe_build_info{" in generate_latest(registry)
 
 
 # --- /probe ----------------------------------------------------------------------------------

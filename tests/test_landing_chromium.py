@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 import tempfile
 from pathlib import Path
 
-import pytest
 from aiohttp.test_utils import TestServer
 
 from exporter.config import parse_config
 from exporter.http.app import create_app
 from exporter.runtime import Runtime
+from tests.tools import binary
 from tests.upstream import Upstream
 
 CHROMIUM_FLAGS = (
@@ -29,12 +27,7 @@ CHROMIUM_FLAGS = (
 
 
 def chromium() -> str:
-    path = shutil.which("chromium")
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed; .ci/run installs it")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    return path
+    return binary("chromium", "chromium")
 
 
 async def browse(url: str, *args: str) -> str:

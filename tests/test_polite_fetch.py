@@ -29,9 +29,10 @@ from exporter.config import StatusPageConfig, load_config, parse_config
 from exporter.errors import PollFailed
 from exporter.metrics import ExporterMetrics
 from exporter.models import PollError
-from exporter.runtime import Runtime, new_poll_client
+from exporter.runtime import Runtime
 from exporter.scheduler import Item, Scheduler
 from exporter.sources.backoff import MAX_BACKOFF, backoff_delay, parse_retry_after
+from exporter.sources.client import PollClient, new_poll_client
 from exporter.sources.decoding import BoundedDecoder, DecodingFailed, LimitExceeded
 from exporter.sources.fetch import get_json
 from exporter.sources.revalidate import ResponseStore, Stored
@@ -104,12 +105,12 @@ async def server() -> AsyncIterator[tuple[Server, str]]:
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(trust_env=False) as c:
+async def client() -> AsyncIterator[PollClient]:
+    async with PollClient(httpx.AsyncClient(trust_env=False)) as c:
         yield c
 
 
-async def _failure(client: httpx.AsyncClient, url: str, **kwargs: Any) -> PollFailed:
+async def _failure(client: PollClient, url: str, **kwargs: Any) -> PollFailed:
     with pytest.raises(PollFailed) as caught:
         await get_json(client, url, timeout=5.0, **kwargs)
     return caught.value
@@ -119,7 +120,7 @@ async def _failure(client: httpx.AsyncClient, url: str, **kwargs: Any) -> PollFa
 
 
 async def test_a_gzip_bomb_is_too_large_quickly_without_expanding_it(
-    client: httpx.AsyncClient, server: tuple[Server, str]
+    client: PollClient, server: tuple[Server, str]
 ) -> None:
     _, base = server
     assert len(BOMB) < MiB // 2  # 256 MiB of zeros, in about 256 KiB
@@ -174,14 +175,14 @@ def test_a_body_split_into_single_bytes_decodes() -> None:
 
 @pytest.mark.parametrize("kind", ["zlib", "raw"])
 async def test_deflate_with_or_without_the_zlib_wrapper_decodes(
-    client: httpx.AsyncClient, server: tuple[Server, str], kind: str
+    client: PollClient, server: tuple[Server, str], kind: str
 ) -> None:
     _, base = server
     assert await get_json(client, f"{base}/deflate/{kind}", timeout=5.0) == DOCUMENT
 
 
 async def test_a_coding_that_was_not_offered_is_invalid_json(
-    client: httpx.AsyncClient, server: tuple[Server, str]
+    client: PollClient, server: tuple[Server, str]
 ) -> None:
     _, base = server
     error = await _failure(client, base + "/br")
@@ -200,7 +201,7 @@ async def test_only_gzip_and_deflate_are_offered(server: tuple[Server, str]) -> 
         seen.append(request.headers["accept-encoding"])
 
     _, base = server
-    async with httpx.AsyncClient(event_hooks={"request": [record]}) as c:
+    async with PollClient(httpx.AsyncClient(event_hooks={"request": [record]})) as c:
         await get_json(c, f"{base}/deflate/zlib", timeout=5.0)
     assert seen == ["gzip, deflate"]
 
@@ -229,7 +230,7 @@ def test_retry_after_is_seconds_or_an_http_date(value: str | None, expected: flo
 
 @pytest.mark.parametrize(("code", "reason"), [(429, "rate_limited"), (503, "http_error")])
 async def test_429_and_503_carry_retry_after(
-    client: httpx.AsyncClient, server: tuple[Server, str], code: int, reason: str
+    client: PollClient, server: tuple[Server, str], code: int, reason: str
 ) -> None:
     sim, base = server
     error = await _failure(client, f"{base}/status/{code}")
@@ -240,7 +241,7 @@ async def test_429_and_503_carry_retry_after(
 
 
 async def test_retry_after_on_other_statuses_is_ignored(
-    client: httpx.AsyncClient, server: tuple[Server, str]
+    client: PollClient, server: tuple[Server, str]
 ) -> None:
     _, base = server
     assert (await _failure(client, f"{base}/status/500")).retry_after is None
@@ -334,7 +335,7 @@ async def _server(app: web.Application) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def polite() -> AsyncIterator[tuple[httpx.AsyncClient, ResponseStore]]:
+async def polite() -> AsyncIterator[tuple[PollClient, ResponseStore]]:
     store = ResponseStore()
     async with new_poll_client(store=store) as c:
         yield c, store
@@ -346,7 +347,7 @@ def _page(url: str) -> StatusPageConfig:
 
 @pytest.mark.parametrize("validator", ["etag", "last-modified"])
 async def test_a_304_reuses_the_stored_page_and_is_a_successful_poll(
-    polite: tuple[httpx.AsyncClient, ResponseStore], validator: str
+    polite: tuple[PollClient, ResponseStore], validator: str
 ) -> None:
     client, store = polite
     sim = Validating(validator)
@@ -362,7 +363,7 @@ async def test_a_304_reuses_the_stored_page_and_is_a_successful_poll(
 
 
 async def test_a_changed_page_is_fetched_again_and_its_new_validator_kept(
-    polite: tuple[httpx.AsyncClient, ResponseStore],
+    polite: tuple[PollClient, ResponseStore],
 ) -> None:
     client, _ = polite
     sim = Validating("etag")
@@ -376,7 +377,7 @@ async def test_a_changed_page_is_fetched_again_and_its_new_validator_kept(
 
 
 async def test_the_store_keeps_the_compressed_body_and_counts_wire_bytes_saved(
-    polite: tuple[httpx.AsyncClient, ResponseStore],
+    polite: tuple[PollClient, ResponseStore],
 ) -> None:
     client, store = polite
     sim = Validating("etag", gzip_body=True)
@@ -389,7 +390,7 @@ async def test_the_store_keeps_the_compressed_body_and_counts_wire_bytes_saved(
 
 
 async def test_measured_bytes_saved_over_an_hour_of_polls(
-    polite: tuple[httpx.AsyncClient, ResponseStore],
+    polite: tuple[PollClient, ResponseStore],
 ) -> None:
     """60 polls of an unchanged page (an hour at the default 60s interval)."""
     client, store = polite
@@ -409,7 +410,7 @@ async def test_measured_bytes_saved_over_an_hour_of_polls(
     "extra", [{"Cache-Control": "no-store"}, {"Cache-Control": "private, No-Store"}]
 )
 async def test_no_store_is_respected(
-    polite: tuple[httpx.AsyncClient, ResponseStore], extra: dict[str, str]
+    polite: tuple[PollClient, ResponseStore], extra: dict[str, str]
 ) -> None:
     client, store = polite
     sim = Validating("etag")
@@ -421,7 +422,7 @@ async def test_no_store_is_respected(
 
 
 async def test_a_page_without_validators_is_not_stored(
-    polite: tuple[httpx.AsyncClient, ResponseStore],
+    polite: tuple[PollClient, ResponseStore],
 ) -> None:
     client, store = polite
     sim = Validating("none")
@@ -432,7 +433,7 @@ async def test_a_page_without_validators_is_not_stored(
 
 
 async def test_revalidation_follows_a_redirect(
-    polite: tuple[httpx.AsyncClient, ResponseStore],
+    polite: tuple[PollClient, ResponseStore],
 ) -> None:
     client, _ = polite
     sim = Validating("etag")
@@ -452,7 +453,7 @@ async def test_a_client_without_a_store_sends_plain_requests() -> None:
 
 
 async def test_a_body_abandoned_half_way_is_not_stored(
-    polite: tuple[httpx.AsyncClient, ResponseStore],
+    polite: tuple[PollClient, ResponseStore],
 ) -> None:
     client, store = polite
     sim = Validating("etag")

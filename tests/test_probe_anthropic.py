@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 import trustme
 import yaml
-from prometheus_client import generate_latest
 
 from exporter.config import AnthropicProbeConfig, load_config
 from exporter.models import Outcome
@@ -391,7 +390,7 @@ async def test_ttft_and_outcomes_reach_the_metrics(
                 await asyncio.sleep(0.02)
     finally:
         await runtime.stop()
-    text = generate_latest(runtime.registry).decode()
+    text = runtime.exposition.render("")[0].decode()
     assert 'statusprobe_probe_ttft_seconds_count{probe="claude"} 1.0' in text
     assert 'statusprobe_probe_results_total{outcome="success",probe="claude"} 1.0' in text
     assert 'statusprobe_probe_results_total{outcome="overloaded",probe="claude"}' in text

@@ -29,7 +29,7 @@ from exporter.config import (
 )
 from exporter.errors import ConfigError
 from exporter.http.app import create_app
-from exporter.logs import redactor
+from exporter.logs import Redactor
 from exporter.models import Outcome
 from exporter.probes import run_probe
 from exporter.runtime import Runtime
@@ -57,13 +57,28 @@ async def sim() -> AsyncIterator[tuple[LLMUpstream, str]]:
 
 
 @pytest.fixture
-def redacting(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
-    """caplog at DEBUG behind the exporter's redacting filter, as `setup_logging` wires it."""
+def redactor() -> Redactor:
+    return Redactor()
+
+
+@pytest.fixture
+def redacting(
+    caplog: pytest.LogCaptureFixture, redactor: Redactor
+) -> Iterator[pytest.LogCaptureFixture]:
+    """caplog at DEBUG behind a redactor, as a runtime installs its own."""
     caplog.set_level(logging.DEBUG)
     caplog.handler.addFilter(redactor)
     yield caplog
     caplog.handler.removeFilter(redactor)
-    redactor.set_secrets([])
+
+
+@pytest.fixture
+def debug_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """caplog at DEBUG with no filter of the test's own; httpcore at DEBUG too (it logs the
+    echoed key), whatever an earlier test's `setup_logging` set it to."""
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="httpcore")
+    return caplog
 
 
 def _fields(source: str, tmp_path: Path) -> dict[str, Any]:
@@ -96,6 +111,7 @@ def _config(provider: str, base: str, fields: dict[str, Any]) -> Any:
 async def test_the_key_reaches_the_upstream_and_no_result_or_log(
     sim: tuple[LLMUpstream, str],
     redacting: pytest.LogCaptureFixture,
+    redactor: Redactor,
     tmp_path: Path,
     provider: str,
     source: str,
@@ -155,8 +171,9 @@ async def test_a_running_exporter_shows_the_key_nowhere(
     aiohttp_client: MakeClient,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    redacting: pytest.LogCaptureFixture,
+    debug_logs: pytest.LogCaptureFixture,
 ) -> None:
+    """The runtime installs its own redactor: the test adds none."""
     upstream, base = sim
     upstream.reply = Reply(status=401, echo_key=True)
     monkeypatch.setenv("STATUSPROBE_TEST_LLM_KEY", PLANTED)
@@ -201,7 +218,8 @@ async def test_a_running_exporter_shows_the_key_nowhere(
             await client.get("/metrics", headers={"Accept": "application/openmetrics-text"})
         ).text()
     )
-    outputs += [redacting.text, repr(runtime.config)]
+    assert any("<secret>" in r.getMessage() for r in debug_logs.records)  # it did redact
+    outputs += [debug_logs.text, repr(runtime.config)]
     for text in outputs:
         assert PLANTED not in text
     assert 'type="anthropic"' in outputs[0] and 'type="openai"' in outputs[0]

@@ -4,7 +4,6 @@ unit-tests what the generator renders (tests/rules/*.test.yml)."""
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 import shutil
 import subprocess
@@ -19,13 +18,14 @@ from exporter.config import load_config
 from exporter.durations import parse_duration
 from exporter.rules import COMPRESSION, Params, SLOSpec, for_profile, from_config, render, write
 from exporter.rules.render import HEADER
+from tests.tools import binary
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules"
 CASES = Path(__file__).parent / "rules"
 RUNBOOK = ROOT / "docs" / "runbook.md"
 
-# The alerts DESIGN.md promises (the public contract), plus the hand-over alert.
+# The alerts docs/contract.md promises, besides the hand-over alert.
 DESIGN_ALERTS = {
     "StatusprobeStatusPageDivergence",
     "StatusprobeUpstreamDown",
@@ -43,16 +43,19 @@ DESIGN_ALERTS = {
     "StatusprobeConfigReloadFailed",
     "StatusprobeProbeCertificateExpiring",
 }
-EXTRA_ALERTS = {"StatusprobeStatusPageDivergenceAcknowledged"}
+EXTRA_ALERTS = {
+    "StatusprobeStatusPageDivergenceAcknowledged",
+    # issue 13: a fleet's health and mistakes in the mapping
+    "StatusprobeExporterAbsent",
+    "StatusprobeExporterTargetsMissing",
+    "StatusprobeProbeStale",
+    "StatusprobeProbeComponentUnknown",
+    "StatusprobeProbeMappingConflict",
+}
 
 
 def promtool() -> str:
-    path = shutil.which("promtool")
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("promtool is not installed; .ci/run installs it (Debian: prometheus)")
-        pytest.skip("promtool is not installed (apt-get install prometheus)")
-    return path
+    return binary("promtool", "prometheus")
 
 
 def test_slos() -> list[SLOSpec]:
@@ -104,7 +107,8 @@ def test_the_cli_without_a_config_writes_the_committed_files(
 ) -> None:
     assert main(["rules", "--output.dir", str(tmp_path)]) == 0
     written = sorted(p.name for p in tmp_path.iterdir())
-    assert written == sorted(p.name for p in RULES.glob("statusprobe-*.yml"))
+    shipped = [*RULES.glob("statusprobe-*.yml"), RULES / "alertmanager.example.yml"]
+    assert written == sorted(p.name for p in shipped)
     for name in written:
         assert (tmp_path / name).read_text("utf-8") == (RULES / name).read_text("utf-8")
     assert str(tmp_path / "statusprobe-slo.yml") in capsys.readouterr().out
@@ -184,9 +188,10 @@ def test_alerts_follow_the_mixin_conventions() -> None:
         labels, annotations = rule["labels"], rule["annotations"]
         assert re.fullmatch(r"Statusprobe[A-Z][A-Za-z]+", name)
         assert labels["severity"] in ("critical", "warning", "info")
-        assert set(annotations) == {"summary", "description", "runbook_url"}
+        assert set(annotations) == {"summary", "description", "runbook_url", "dashboard_url"}
         assert "{{" not in annotations["summary"], name
-        assert "{{ $labels." in annotations["description"], name
+        if "absent(" not in str(rule["expr"]):  # an absent() result has no labels to name
+            assert "{{ $labels." in annotations["description"], name
         assert "Them" in annotations["description"], name
         assert annotations["runbook_url"] == f"docs/runbook.md#{name.lower()}"
         assert f"\n## {name}\n" in runbook, f"docs/runbook.md has no section for {name}"
@@ -206,6 +211,44 @@ def test_the_runbook_base_url_is_a_parameter() -> None:
     urls = {r["annotations"]["runbook_url"] for r in rules(render(params)) if "alert" in r}
     assert f"{base}#statusprobestatuspagedivergence" in urls
     assert all(str(u).startswith(base + "#") for u in urls)
+
+
+def test_dashboard_url_is_built_from_a_base_url_parameter() -> None:
+    base = "https://grafana.example.com"
+    params = dataclasses.replace(Params(), dashboard_url_base=base + "/")
+    urls = {r["annotations"]["dashboard_url"] for r in rules(render(params)) if "alert" in r}
+    assert urls == {
+        "{{ if $labels.probe }}https://grafana.example.com/d/statusprobe-probe?var-probe="
+        "{{ $labels.probe }}{{ else }}https://grafana.example.com/d/statusprobe-overview"
+        "{{ if $labels.page }}?var-page={{ $labels.page }}{{ end }}{{ end }}"
+    }
+    # Both dashboards exist under those uids.
+    assert (ROOT / "dashboards" / "statusprobe-probe.json").exists()
+    assert (ROOT / "dashboards" / "statusprobe-overview.json").exists()
+
+
+# Runs per short window (5m) and long window (1h) a fleet produces: probes every 15s, 30s
+# or 60s, in 1 to 5 regions (replicas double runs and failures alike: same ratios).
+def _run_counts(window_seconds: float) -> set[int]:
+    return {
+        int(window_seconds / interval) * regions
+        for interval in (15, 30, 60)
+        for regions in range(1, 6)
+    }
+
+
+@pytest.mark.parametrize(
+    "field",
+    [f.name for f in dataclasses.fields(Params) if f.name.endswith("_ratio")],
+)
+def test_ratio_thresholds_sit_between_achievable_values(field: str) -> None:
+    """1 failed run of 10 is exactly 10%: a threshold there fires or not by float rounding.
+    Every ratio threshold must differ from every k/n a fleet can produce."""
+    threshold = float(getattr(Params(), field))
+    window = 3600.0 if field == "intermittent_failure_ratio" else 300.0
+    for n in sorted(_run_counts(window)):
+        k = round(threshold * n)
+        assert abs(threshold * n - k) > 1e-6, f"{field}={threshold} is {k}/{n}"
 
 
 def test_the_selector_reaches_every_exporter_metric() -> None:
@@ -281,14 +324,59 @@ def test_the_cli_renders_the_configs_slos_and_profile(
         ("divergence_failure_ratio=lots", "parameter divergence_failure_ratio: 'lots' is not a"),
         ("slow_duration_seconds=7", "slow_duration_seconds: 7s is not a histogram bucket bound"),
         ("novalue", "--param 'novalue': write NAME=VALUE"),
+        ("divergence_failure_ratio=1.5", "divergence_failure_ratio: 1.5 is not a ratio from 0"),
+        ("localized_healthy_ratio=-0.1", "localized_healthy_ratio: -0.1 is not a ratio from 0"),
+        ("slow_quantile=95", "slow_quantile: 95 is not a ratio from 0 to 1"),
+        ("short_window=10", "parameter short_window: invalid duration '10'"),
+        ("selector=job=sp", "parameter selector: 'job=sp' is not a PromQL matcher list"),
+        ('selector={job="sp"}', "is not a PromQL matcher list"),
+        ('exporter_selector=job="a",', "is not a PromQL matcher list"),
     ],
 )
+@pytest.mark.parametrize("command", ["rules", "dashboards"])
 def test_the_cli_rejects_bad_parameters(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], param: str, message: str
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], param: str, message: str, command: str
 ) -> None:
-    assert main(["rules", "--param", param, "--output.dir", str(tmp_path)]) == 1
-    assert message in capsys.readouterr().err
+    assert main([command, "--param", param, "--output.dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1, err
     assert not any(tmp_path.iterdir())
+
+
+def test_valid_selectors_and_ratios_are_accepted(tmp_path: Path) -> None:
+    params = ['selector=job="sp", region=~"eu-.*"', "divergence_failure_ratio=0", "slow_quantile=1"]
+    argv = [x for p in params for x in ("--param", p)]
+    assert main(["rules", *argv, "--output.dir", str(tmp_path)]) == 0
+
+
+@pytest.mark.parametrize("command", ["rules", "dashboards"])
+@pytest.mark.parametrize("where", ["file", "under-file"])
+def test_an_output_dir_that_is_a_file_is_a_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str, where: str
+) -> None:
+    blocker = tmp_path / "taken"
+    blocker.write_text("not a directory")
+    target = blocker if where == "file" else blocker / "sub" / "dir"
+    assert main([command, "--output.dir", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: --output.dir {target}: ") and err.count("\n") == 1, err
+    assert "Traceback" not in err and blocker.read_text() == "not a directory"
+
+
+@pytest.mark.parametrize("command", ["rules", "dashboards"])
+def test_both_commands_take_the_same_documented_flags(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    for flag, words in (
+        ("--output.dir", "directory to write"),
+        ("--profile", "time profile"),
+        ("--param", "override a rules-pack parameter"),
+        ("--config.file", "slos"),
+    ):
+        assert flag in help_text and words in help_text, (flag, help_text)
 
 
 def test_slo_specs_are_checked() -> None:

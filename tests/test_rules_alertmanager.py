@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import socket
 import subprocess
 import time
@@ -17,16 +15,16 @@ from typing import Any
 import pytest
 import yaml
 
+from exporter.rules.alertmanager import render
+from tests.tools import binary
+
 CONFIG = Path(__file__).resolve().parent.parent / "rules" / "alertmanager.example.yml"
 
 
-def binary(name: str, package: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{name} is not installed; .ci/run installs it (Debian: {package})")
-        pytest.skip(f"{name} is not installed (apt-get install {package})")
-    return path
+def test_the_committed_example_is_the_generators_output() -> None:
+    assert CONFIG.read_text("utf-8") == render(), (
+        "rules/alertmanager.example.yml drifted; run: statusprobe rules --output.dir rules"
+    )
 
 
 def amtool(*args: str) -> subprocess.CompletedProcess[str]:
@@ -41,7 +39,7 @@ def amtool(*args: str) -> subprocess.CompletedProcess[str]:
 def test_amtool_check_config() -> None:
     result = amtool("check-config", str(CONFIG))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS" in result.stdout and "4 inhibit rules" in result.stdout
+    assert "SUCCESS" in result.stdout and "5 inhibit rules" in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -145,7 +143,7 @@ INCIDENT = {
     "page": "anthropic",
     "incident_id": "k1",
     "impact": "major",
-    "name": "Elevated errors",
+    "component": "Claude API",
 }
 DOWN = {
     "alertname": "StatusprobeUpstreamDown",
@@ -191,6 +189,119 @@ def test_a_declared_major_outage_pages_once(alertmanager: str) -> None:
         time.sleep(0.1)
     suppressed = {_key(a["labels"]) for a in alerts if a["status"]["inhibitedBy"]}
     assert suppressed == {_key(DOWN), _key(SLOW), _key(EXPORTER_EU)}
+
+
+def _vendor(alertname: str, severity: str, component: str, **more: str) -> dict[str, str]:
+    return {
+        "alertname": alertname,
+        "severity": severity,
+        "page": "vendor",
+        "component": component,
+        **more,
+    }
+
+
+def test_inhibitions_are_scoped_to_the_component(alertmanager: str) -> None:
+    incident_elsewhere = _vendor(
+        "StatusprobeStatusPageIncident", "critical", "Console", incident_id="v1", impact="major"
+    )
+    maintenance = _vendor(
+        "StatusprobeStatusPageComponentDegraded", "info", "Batch", status="under_maintenance"
+    )
+    api_divergence = _vendor("StatusprobeStatusPageDivergence", "critical", "API", probe="api")
+    batch_divergence = _vendor(
+        "StatusprobeStatusPageDivergence", "critical", "Batch", probe="batch"
+    )
+    batch_warning = _vendor("StatusprobeUpstreamDown", "warning", "Batch", probe="batch")
+    sent = [incident_elsewhere, maintenance, api_divergence, batch_divergence, batch_warning]
+    post(alertmanager, sent)
+    deadline = time.monotonic() + 10
+    while True:
+        alerts = [
+            a for a in get(alertmanager, "/api/v2/alerts") if a["labels"].get("page") == "vendor"
+        ]
+        if len(alerts) == len(sent) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    suppressed = {_key(a["labels"]) for a in alerts if a["status"]["inhibitedBy"]}
+    # An incident of another component does not silence the API's page; maintenance of
+    # Batch turns its critical page off, and its warning form stays.
+    assert suppressed == {_key(batch_divergence)}
+
+
+SUMMARY_DATA: dict[str, Any] = {
+    "receiver": "pager",
+    "status": "firing",
+    "groupLabels": {"page": "anthropic"},
+    "commonLabels": {"page": "anthropic", "severity": "critical"},
+    "commonAnnotations": {},
+    "alerts": [
+        {
+            "status": "firing",
+            "labels": {"alertname": a, "page": "anthropic", "probe": p, "region": r},
+            "annotations": {
+                "summary": "s",
+                "description": "d",
+                "runbook_url": "https://runbooks.example/x",
+                "dashboard_url": "https://grafana.example/d/statusprobe-probe?var-probe=" + p,
+            },
+            "startsAt": "2026-04-01T00:00:00Z",
+            "endsAt": "0001-01-01T00:00:00Z",
+        }
+        for a, p, r in (
+            ("StatusprobeStatusPageDivergence", "claude-api", "eu-west-1"),
+            ("StatusprobeUpstreamDown", "claude-batch", "us-east-1"),
+        )
+    ],
+}
+
+
+def _receiver_texts() -> list[tuple[str, str]]:
+    config = yaml.safe_load(CONFIG.read_text("utf-8"))
+    out = []
+    for receiver in config["receivers"]:
+        for kind, key in (("pagerduty_configs", "description"), ("slack_configs", "title")):
+            for entry in receiver.get(kind, []):
+                out.append((f"{receiver['name']}.{key}", entry[key]))
+    return out
+
+
+@pytest.mark.parametrize(("where", "text"), _receiver_texts())
+def test_every_summary_names_the_upstream_and_the_probes(
+    tmp_path: Path, where: str, text: str
+) -> None:
+    data = tmp_path / "data.json"
+    empty = tmp_path / "empty.tmpl"
+    empty.write_text("")
+    for common, expected in (
+        ({}, "several alerts"),
+        ({"alertname": "StatusprobeUpstreamDown"}, "StatusprobeUpstreamDown"),
+    ):
+        data.write_text(
+            json.dumps({**SUMMARY_DATA, "commonLabels": {**SUMMARY_DATA["commonLabels"], **common}})
+        )
+        result = amtool(
+            "template",
+            "render",
+            f"--template.glob={empty}",
+            f"--template.text={text}",
+            f"--template.data={data}",
+        )
+        assert result.returncode == 0, result.stderr
+        summary = result.stdout.strip()
+        assert summary.startswith("[FIRING] upstream anthropic: " + expected), (where, summary)
+        assert "probe=claude-api region=eu-west-1" in summary, (where, summary)
+        assert "probe=claude-batch" in summary, (where, summary)
+
+
+def test_notifications_link_the_runbook_and_the_dashboard() -> None:
+    config = yaml.safe_load(CONFIG.read_text("utf-8"))
+    (pager,) = [r for r in config["receivers"] if r["name"] == "pager"]
+    hrefs = {link["text"]: link["href"] for link in pager["pagerduty_configs"][0]["links"]}
+    assert "runbook_url" in hrefs["runbook"] and "dashboard_url" in hrefs["dashboard"]
+    (chat,) = [r for r in config["receivers"] if r["name"] == "chat"]
+    text = chat["slack_configs"][0]["text"]
+    assert "runbook_url" in text and "dashboard_url" in text
 
 
 def test_alerts_of_one_upstream_arrive_in_one_group(alertmanager: str) -> None:

@@ -156,10 +156,12 @@ async def test_timeouts_do_not_count_towards_redetection() -> None:
     assert detector.decided(url) == "statuspage"
 
 
-async def test_the_module_fetch_uses_the_process_wide_detector() -> None:
-    async with site(statuspage_routes()) as (_, url), client() as c:
+async def test_each_polling_client_keeps_its_own_decisions() -> None:
+    """`provider: auto` decides with the client's detector: nothing is shared by the process."""
+    async with site(statuspage_routes()) as (_, url), client() as c, client() as other:
         assert (await detect.fetch(c, page(url, "auto"))).provider == "statuspage"
-    assert detect.DETECTOR.decided(url) == "statuspage"
+        assert c.detector.decided(url) == "statuspage"
+        assert other.detector.decided(url) is None
 
 
 async def test_page_info_shows_the_detected_provider() -> None:

@@ -37,6 +37,7 @@ from exporter.models import (
     PollError,
 )
 from exporter.sources import statuspage
+from exporter.sources.client import PollClient
 from exporter.sources.fetch import get_json
 from exporter.sources.statuspage import SUMMARY_PATH, parse
 from tests.platforms import (
@@ -486,8 +487,10 @@ async def base_url() -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(follow_redirects=True, max_redirects=5, trust_env=False) as c:
+async def client() -> AsyncIterator[PollClient]:
+    async with PollClient(
+        httpx.AsyncClient(follow_redirects=True, max_redirects=5, trust_env=False)
+    ) as c:
         yield c
 
 
@@ -495,25 +498,25 @@ def page(url: str) -> StatusPageConfig:
     return StatusPageConfig.model_validate({"name": "claude", "url": url, "timeout": "2s"})
 
 
-async def failure(client: httpx.AsyncClient, url: str, **kwargs: Any) -> PollFailed:
+async def failure(client: PollClient, url: str, **kwargs: Any) -> PollFailed:
     kwargs.setdefault("timeout", DEADLINE)
     with pytest.raises(PollFailed) as caught:
         await get_json(client, url, **kwargs)
     return caught.value
 
 
-async def test_fetch_parses_the_summary(client: httpx.AsyncClient, base_url: str) -> None:
+async def test_fetch_parses_the_summary(client: PollClient, base_url: str) -> None:
     snapshot = await statuspage.fetch(client, page(base_url))
     assert snapshot == parse(load("operational.json"))
     assert [c.name for c in snapshot.components] == [NAMES[i] for i in DISPLAY_ORDER]
 
 
-async def test_poll_dispatches_on_the_provider(client: httpx.AsyncClient, base_url: str) -> None:
+async def test_poll_dispatches_on_the_provider(client: PollClient, base_url: str) -> None:
     assert await sources.poll(client, page(base_url)) == parse(load("operational.json"))
 
 
 async def test_a_json_body_that_is_not_a_summary_is_invalid_payload(
-    client: httpx.AsyncClient, base_url: str
+    client: PollClient, base_url: str
 ) -> None:
     with pytest.raises(PollFailed) as caught:
         await statuspage.fetch(client, page(base_url + "/wrong"))
@@ -521,25 +524,23 @@ async def test_a_json_body_that_is_not_a_summary_is_invalid_payload(
     assert caught.value.detail == "status: expected an object, got null"
 
 
-async def test_an_html_page_with_200_is_invalid_json(
-    client: httpx.AsyncClient, base_url: str
-) -> None:
+async def test_an_html_page_with_200_is_invalid_json(client: PollClient, base_url: str) -> None:
     error = await failure(client, base_url + "/html")
     assert error.reason is PollError.INVALID_JSON
     assert error.detail == "the body is not JSON (text/html)"  # never the body itself
 
 
-async def test_503_is_an_http_error(client: httpx.AsyncClient, base_url: str) -> None:
+async def test_503_is_an_http_error(client: PollClient, base_url: str) -> None:
     error = await failure(client, base_url + "/503")
     assert (error.reason, error.detail) == (PollError.HTTP_ERROR, "HTTP 503 Service Unavailable")
 
 
-async def test_429_is_rate_limited(client: httpx.AsyncClient, base_url: str) -> None:
+async def test_429_is_rate_limited(client: PollClient, base_url: str) -> None:
     error = await failure(client, base_url + "/429")
     assert (error.reason, error.detail) == (PollError.RATE_LIMITED, "HTTP 429 Too Many Requests")
 
 
-async def test_a_body_over_max_bytes_is_too_large(client: httpx.AsyncClient, base_url: str) -> None:
+async def test_a_body_over_max_bytes_is_too_large(client: PollClient, base_url: str) -> None:
     error = await failure(client, base_url + "/big", max_bytes=1024)
     assert (error.reason, error.detail) == (PollError.TOO_LARGE, "the body exceeds 1024 bytes")
     assert await get_json(client, base_url + "/big", timeout=DEADLINE, max_bytes=8192) == {
@@ -547,13 +548,13 @@ async def test_a_body_over_max_bytes_is_too_large(client: httpx.AsyncClient, bas
     }
 
 
-async def test_deeply_nested_json_is_invalid_json(client: httpx.AsyncClient, base_url: str) -> None:
+async def test_deeply_nested_json_is_invalid_json(client: PollClient, base_url: str) -> None:
     error = await failure(client, base_url + "/deep")
     assert error.reason is PollError.INVALID_JSON
 
 
 async def test_a_corrupt_content_encoding_is_invalid_json(
-    client: httpx.AsyncClient, base_url: str
+    client: PollClient, base_url: str
 ) -> None:
     error = await failure(client, base_url + "/gzip")
     assert error.reason is PollError.INVALID_JSON
@@ -561,7 +562,7 @@ async def test_a_corrupt_content_encoding_is_invalid_json(
 
 @pytest.mark.parametrize("path", ["/drip", "/hang"])
 async def test_a_slow_or_silent_server_times_out_within_the_deadline(
-    client: httpx.AsyncClient, base_url: str, path: str
+    client: PollClient, base_url: str, path: str
 ) -> None:
     started = time.monotonic()
     error = await failure(client, base_url + path)
@@ -571,7 +572,7 @@ async def test_a_slow_or_silent_server_times_out_within_the_deadline(
     assert DEADLINE * 0.8 <= elapsed < DEADLINE + 1.0
 
 
-async def test_a_closed_port_is_a_connect_error(client: httpx.AsyncClient) -> None:
+async def test_a_closed_port_is_a_connect_error(client: PollClient) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -582,15 +583,13 @@ async def test_a_closed_port_is_a_connect_error(client: httpx.AsyncClient) -> No
     )
 
 
-async def test_a_reset_connection_is_a_connect_error(
-    client: httpx.AsyncClient, base_url: str
-) -> None:
+async def test_a_reset_connection_is_a_connect_error(client: PollClient, base_url: str) -> None:
     error = await failure(client, base_url + "/reset")
     assert error.reason is PollError.CONNECT_ERROR
     assert error.detail.startswith("connection failed (")
 
 
-async def test_a_redirect_loop_is_an_http_error(client: httpx.AsyncClient, base_url: str) -> None:
+async def test_a_redirect_loop_is_an_http_error(client: PollClient, base_url: str) -> None:
     error = await failure(client, base_url + "/loop")
     assert (error.reason, error.detail) == (PollError.HTTP_ERROR, "too many redirects")
 

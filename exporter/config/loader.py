@@ -56,7 +56,7 @@ def parse_config(raw: object, base_dir: str | Path | None = None) -> Config:
         context = {"base_dir": None if base_dir is None else Path(base_dir)}
         config = Config.model_validate(raw, context=context)
     except ValidationError as exc:
-        errors += translate(exc)
+        errors += translate(exc, Config)
     # Cross-references are checked on the raw document, so they are reported together
     # with the field errors rather than only once those are fixed.
     errors += _cross_check(raw)

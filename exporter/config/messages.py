@@ -5,18 +5,26 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from exporter.config.probes import PROBE_TYPES
+from exporter.config.suggest import hint, model_at
 
 
-def translate(exc: ValidationError) -> list[tuple[str, str]]:
+def translate(exc: ValidationError, model: type[BaseModel] | None = None) -> list[tuple[str, str]]:
+    """(path, message) per error; with the validated `model`, an unknown field's message
+    names the field it was probably meant to be."""
     out = []
     for err in exc.errors(include_input=False):
         path = _path(err["loc"])
+        message = _message(err)
         if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
             path += ".type"
-        out.append((path, _message(err)))
+        if err["type"] == "extra_forbidden" and model is not None:
+            parent = model_at(model, err["loc"])
+            if parent is not None:
+                message += hint(parent, str(err["loc"][-1]))
+        out.append((path, message))
     return out
 
 

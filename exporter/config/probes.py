@@ -163,6 +163,11 @@ class ProbeBase(Model):
     def effective_timeout(self) -> float:
         return self.timeout if self.timeout is not None else min(DEFAULT_TIMEOUT, self.interval)
 
+    @property
+    def keyless(self) -> bool:
+        """True when the probe sends no credential: it sees what anonymous callers see."""
+        return False
+
     @field_validator("timeout")
     @classmethod
     def _timeout_within_interval(cls, value: float | None, info: ValidationInfo) -> float | None:
@@ -203,6 +208,14 @@ class HttpProbeConfig(ProbeBase):
         if value is not None and token is not None:
             raise ValueError("use either basic_auth or bearer_token, not both")
         return value
+
+    @property
+    def keyless(self) -> bool:
+        """No bearer token, no basic auth, no header whose name looks like a credential."""
+        credentials = (self.bearer_token, self.bearer_token_file, self.basic_auth)
+        return all(c is None for c in credentials) and not any(
+            SENSITIVE_HEADER.search(name) for name in self.headers
+        )
 
     def secret_values(self) -> list[str]:
         """Every secret this probe holds, in every form it may travel, for log redaction.

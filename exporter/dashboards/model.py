@@ -8,7 +8,9 @@ committed JSON is stable and overlaps cannot happen. Every query goes to the das
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import dataclasses
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -273,3 +275,35 @@ def _row_json(row: Row, placed: Placed) -> Json:
     if row.repeat:
         out["repeat"] = row.repeat
     return out
+
+
+def map_exprs(dashboard: Dashboard, change: Callable[[str], str]) -> Dashboard:
+    """`dashboard` with `change` applied to every PromQL expression: panel targets,
+    annotations and the selectors of `label_values(...)` variables."""
+
+    def panel(item: Panel) -> Panel:
+        targets = tuple(dataclasses.replace(t, expr=change(t.expr)) for t in item.targets)
+        return dataclasses.replace(item, targets=targets)
+
+    def variable(item: Variable) -> Variable:
+        match = _LABEL_VALUES.fullmatch(item.query)
+        if item.kind != "query" or match is None:
+            return item
+        return dataclasses.replace(
+            item, query=f"label_values({change(match.group(1))}, {match.group(2)})"
+        )
+
+    return dataclasses.replace(
+        dashboard,
+        rows=tuple(
+            dataclasses.replace(row, panels=tuple(panel(p) for p in row.panels))
+            for row in dashboard.rows
+        ),
+        variables=tuple(variable(v) for v in dashboard.variables),
+        annotations=tuple(
+            dataclasses.replace(a, expr=change(a.expr)) for a in dashboard.annotations
+        ),
+    )
+
+
+_LABEL_VALUES = re.compile(r"label_values\((.+), *(\w+)\)", re.DOTALL)

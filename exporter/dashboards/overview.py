@@ -28,6 +28,16 @@ INCIDENTS = Annotation(
     ("page", "impact"),
     p.RED,
 )
+# The pack's alerts while they fire (Prometheus' own ALERTS series), for the chosen pages;
+# alerts without a page (the exporter's health) too.
+FIRING = Annotation(
+    "Firing statusprobe alerts",
+    "max by (alertname, severity, page, component, probe, region) "
+    f'(ALERTS{{alertname=~"Statusprobe.*", alertstate="firing", {q.PAGE}}})',
+    "{{alertname}} ({{severity}}) {{page}} {{probe}} {{region}}",
+    ("alertname", "severity", "probe"),
+    p.ORANGE,
+)
 
 
 def build(params: Params) -> Dashboard:
@@ -42,7 +52,7 @@ def build(params: Params) -> Dashboard:
             Row("$page", _upstream(params), repeat="page"),
         ),
         links=links(OVERVIEW_UID),
-        annotations=(INCIDENTS,),
+        annotations=(INCIDENTS, FIRING),
     )
 
 

@@ -13,7 +13,7 @@ from exporter.dashboards import promql as q
 from exporter.dashboards import variables as v
 from exporter.dashboards.links import OVERVIEW_UID, PROBE_UID, TITLES, links
 from exporter.dashboards.model import Dashboard, Panel, Row, Target
-from exporter.dashboards.overview import INCIDENTS, SCALE, latency
+from exporter.dashboards.overview import FIRING, INCIDENTS, SCALE, latency
 from exporter.durations import parse_duration
 from exporter.rules.model import num
 from exporter.rules.params import Params
@@ -37,7 +37,7 @@ def build(params: Params) -> Dashboard:
             Row("The exporter's own health", _exporter()),
         ),
         links=links(PROBE_UID),
-        annotations=(INCIDENTS,),
+        annotations=(INCIDENTS, FIRING),
         time_from="now-3h",
     )
 
@@ -82,6 +82,27 @@ def _probe(params: Params) -> tuple[Panel, ...]:
             [Target(_by_region("statusprobe_probe_success"), "last run {{region}}")],
             up="success",
             down="failed",
+            text_mode="auto",
+        ),
+        p.stat(
+            "Last run, age",
+            "How long ago the probe last ran, per region: it should stay under a couple of "
+            "probe intervals. A probe that stopped running keeps its last result in the "
+            f"other panels (StatusprobeProbeStale: warning after {params.probe_stale_after}).",
+            [
+                Target(
+                    "time() - max by (region) "
+                    f"(statusprobe_probe_last_run_timestamp_seconds{{{', '.join(RUN)}}})",
+                    "{{region}}",
+                )
+            ],
+            unit="s",
+            decimals=0,
+            threshold_steps=p.thresholds(
+                p.GREEN,
+                (parse_duration(params.probe_stale_after) / 2, p.ORANGE),
+                (parse_duration(params.probe_stale_after), p.RED),
+            ),
             text_mode="auto",
         ),
         p.stat(

@@ -10,9 +10,9 @@ series aggregate away.
 
 from __future__ import annotations
 
-from exporter.rules.divergence import UPSTREAM_FAILURE_RATIO
-from exporter.rules.params import Params
-from exporter.rules.recording import (
+import re
+
+from exporter.rules.names import (
     COMPONENT_STATUS,
     FAILURE_RATIO,
     INCIDENTS_OPEN,
@@ -20,8 +20,10 @@ from exporter.rules.recording import (
     PROBE_INFO,
     REGION_FAILURE_RATIO,
     RESULTS,
+    UPSTREAM_FAILURE_RATIO,
     name,
 )
+from exporter.rules.params import Params
 
 PAGE = 'page=~"$page"'
 PROBE = 'probe=~"$probe"'
@@ -80,6 +82,27 @@ def official_of_probes(*matchers: str) -> str:
 def probes_of(*matchers: str) -> str:
     """The recorded probe-to-page mapping, filtered: the right side of `and on (probe)`."""
     return sel(PROBE_INFO, *matchers)
+
+
+_RAW = re.compile(r"(?<![\w:])(statusprobe_\w+)(?![\w:])(\{([^}]*)\})?")
+
+
+def with_selector(expr: str, selector: str) -> str:
+    """`expr` with `selector` (the rules pack's `selector` parameter, e.g. `job="sp"`)
+    added to every selector of an exporter metric (`statusprobe_*`). Recorded series
+    (`probe:statusprobe_...`) already carry it: the rules applied it."""
+    if not selector:
+        return expr
+
+    def scope(match: re.Match[str]) -> str:
+        inner = (match.group(3) or "").strip()
+        return (
+            f"{match.group(1)}{{{selector}, {inner}}}"
+            if inner
+            else (f"{match.group(1)}{{{selector}}}")
+        )
+
+    return _RAW.sub(scope, expr)
 
 
 def failure_ratio(params: Params) -> str:

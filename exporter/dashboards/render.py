@@ -6,7 +6,8 @@ import json
 from collections.abc import Callable
 
 from exporter.dashboards import overview, probe, slo
-from exporter.dashboards.model import Dashboard
+from exporter.dashboards.model import Dashboard, map_exprs
+from exporter.dashboards.promql import with_selector
 from exporter.rules.params import Params
 
 BUILDERS: tuple[Callable[[Params], Dashboard], ...] = (overview.build, slo.build, probe.build)
@@ -15,7 +16,12 @@ BUILDERS: tuple[Callable[[Params], Dashboard], ...] = (overview.build, slo.build
 def dashboards(params: Params | None = None) -> tuple[Dashboard, ...]:
     """The dashboards, built on the rules pack's series for `params` (default: defaults)."""
     chosen = params or Params()
-    return tuple(build(chosen) for build in BUILDERS)
+    built = tuple(build(chosen) for build in BUILDERS)
+    if not chosen.selector:
+        return built
+    return tuple(
+        map_exprs(board, lambda expr: with_selector(expr, chosen.selector)) for board in built
+    )
 
 
 def render(params: Params | None = None) -> dict[str, str]:

@@ -17,20 +17,38 @@ from exporter.dashboards import variables as v
 from exporter.dashboards.links import PROBE_UID, SLO_UID, TITLES, links
 from exporter.dashboards.model import Dashboard, Json, Panel, Row, Target
 from exporter.rules.model import num
+from exporter.rules.names import SLI_ERROR
+from exporter.rules.names import SLO_CLAIMED_SLI as CLAIMED
+from exporter.rules.names import SLO_CURRENT_BURN_RATE as BURN_NOW
+from exporter.rules.names import SLO_ERROR_BUDGET as BUDGET
+from exporter.rules.names import SLO_OBJECTIVE as OBJECTIVE
+from exporter.rules.names import SLO_PERIOD_BUDGET_REMAINING as REMAINING
+from exporter.rules.names import SLO_PERIOD_BURN_RATE as CONSUMED
+from exporter.rules.names import SLO_PERIOD_CLAIMED_SLI as PERIOD_CLAIMED
+from exporter.rules.names import SLO_PERIOD_DAYS as PERIOD_DAYS
+from exporter.rules.names import SLO_PERIOD_SLI as PERIOD_SLI
 from exporter.rules.params import Params
-from exporter.rules.slo import PAGE, SLI_ERROR, TICKET
-
-OBJECTIVE = "slo:objective:ratio"
-BUDGET = "slo:error_budget:ratio"
-PERIOD_DAYS = "slo:time_period:days"
-BURN_NOW = "slo:current_burn_rate:ratio"
-PERIOD_SLI = "slo:period_sli:ratio"
-PERIOD_CLAIMED = "slo:period_claimed_sli:ratio"
-CLAIMED = "slo:claimed_sli:ratio"
-CONSUMED = "slo:period_burn_rate:ratio"
-REMAINING = "slo:period_error_budget_remaining:ratio"
+from exporter.rules.slo import PAGE, TICKET
 
 SLO_ONLY = frozenset({"slo"})
+# The share of the SLO window the SLI has samples for (at most 30d back; a longer window is
+# covered by then anyway for this panel's purpose): young SLOs say so.
+COVERAGE = (
+    "clamp_max(\n"
+    f'  (time() - min_over_time(timestamp({SLI_ERROR.format(w="5m")}{{slo=~"$slo"}})[30d:1h]))\n'
+    f'  / ({PERIOD_DAYS}{{slo=~"$slo"}} * 86400),\n'
+    "  1\n)\n"
+    # Under an hour of samples the hourly subquery has none: coverage 0, "too little data".
+    f'or\n{PERIOD_DAYS}{{slo=~"$slo"}} * 0'
+)
+TOO_LITTLE_DATA: Json = {
+    "options": {
+        "from": 0,
+        "to": 0.25,
+        "result": {"color": "orange", "index": 0, "text": "too little data"},
+    },
+    "type": "range",
+}
 BUDGET_THRESHOLDS = p.thresholds(p.RED, (0, p.ORANGE), (0.25, p.GREEN))
 BURN_UNIT = "suffix:x"
 TO_PROBE = p.link_to(
@@ -155,11 +173,25 @@ def _per_slo() -> tuple[Panel, ...]:
         ),
         p.stat(
             "Error budget remaining",
-            "The share of the window's error budget left; negative when overspent.",
+            "The share of the window's error budget left; negative when overspent. Until the "
+            "SLI covers a good part of the window (see Data in the window), it is a guess.",
             [_t(_s(REMAINING), "{{slo}}")],
             unit="percentunit",
             decimals=1,
             threshold_steps=BUDGET_THRESHOLDS,
+        ),
+        p.stat(
+            "Data in the window",
+            "How much of the SLO window the measured SLI covers: from its first sample (within "
+            "the last 30d) to now, over the window. Under 25% the budget panels say little: "
+            'it shows "too little data" until then.',
+            [_t(COVERAGE, "{{slo}}")],
+            unit="percentunit",
+            decimals=0,
+            threshold_steps=p.thresholds(p.ORANGE, (0.25, p.GREEN)),
+            mappings=[TOO_LITTLE_DATA],
+            min_=0,
+            max_=1,
         ),
         p.stat(
             "Burn rate now",

@@ -7,6 +7,7 @@ series without a `region` label still match when no region is chosen or none exi
 from __future__ import annotations
 
 from exporter.dashboards.model import Variable
+from exporter.rules.names import SLO_OBJECTIVE
 
 DATASOURCE = Variable(
     "datasource",
@@ -48,6 +49,6 @@ REGION = Variable(
 SLO = Variable(
     "slo",
     "SLO",
-    "label_values(slo:objective:ratio, slo)",
+    f"label_values({SLO_OBJECTIVE}, slo)",
     description="SLOs of the rules pack (`slos[].name` of the config it was rendered with).",
 )

@@ -4,8 +4,8 @@
 components, incidents) is rebuilt from the snapshot at every scrape, so a
 component that disappears upstream disappears from /metrics too. Which series
 exist (bounds, staleness, dedupe) is decided in series.py; this module turns them
-into prometheus_client metric families, or, when exposition.py asks (the /metrics
-handler does), hands the snapshot over to be written natively.
+into prometheus_client metric families. /metrics writes the same series faster itself
+(native.py) in the formats it knows, and uses this collector for the others.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from exporter import metrics as m
-from exporter.exposition.lines import LineCache, NativeFamilies, native_requested
 from exporter.exposition.series import (
     PAGE_SPECS,
     PROBE_SPECS,
@@ -65,7 +64,6 @@ class StatusprobeCollector(Collector):
     def __init__(self, state: State, *, clock: Callable[[], float] = time.time) -> None:
         self._state = state
         self._clock = clock  # wall clock: staleness compares it with last_success
-        self._lines = LineCache()  # the native exposition's cache (exposition_lines.py)
 
     def describe(self) -> list[Metric]:
         return [metric_family(spec) for spec in m.COLLECTED]
@@ -74,11 +72,7 @@ class StatusprobeCollector(Collector):
         snap = self._state.snapshot()
         pages = sorted(snap.pages.items())
         probes = sorted(snap.probes.items())
-        now = self._clock()
-        if native_requested():  # exposition.py writes our families itself
-            yield NativeFamilies(self._lines, pages, probes, now)
-            return
-        yield from page_families(pages, now)
+        yield from page_families(pages, self._clock())
         yield from probe_families(probes)
 
 

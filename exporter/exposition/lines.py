@@ -7,10 +7,10 @@ constants, so each family gets a %-template per sample name, with the labels alr
 the order prometheus_client writes them (sorted by name). Only label *values* are
 escaped, and values are formatted as prometheus_client's `floatToGoString` does.
 
-A sample line is the same in every format exposition.py writes natively (Prometheus
-text and OpenMetrics 1.0.0, with an escaping that leaves our names unchanged). Only the
-HELP/TYPE headers and OpenMetrics' `# EOF` differ, and exposition.py has prometheus_client
-render those. tests/test_exposition.py checks the bytes against prometheus_client.
+A sample line is the same in every format native.py writes (Prometheus text and
+OpenMetrics 1.0.0, with an escaping that leaves our names unchanged). Only the HELP/TYPE
+headers and OpenMetrics' `# EOF` differ, and native.py has prometheus_client render those.
+tests/test_exposition.py checks the bytes against prometheus_client.
 
 The cache, and why it is safe
 -----------------------------
@@ -32,15 +32,11 @@ publish a new one; any of these is valid, because a hit is checked against the e
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from itertools import accumulate
 from math import copysign
 from typing import Generic, TypeVar
-
-from prometheus_client.core import Metric
 
 from exporter import metrics as m
 from exporter.exposition.series import (
@@ -214,45 +210,3 @@ def interleave(headers: Sequence[bytes], entries: Sequence[Chunks]) -> list[byte
         pieces.append(header)
         pieces.extend([chunks[i] for chunks in entries])
     return pieces
-
-
-# --- how the collector hands its families to exposition.py -----------------------------
-
-_NATIVE: ContextVar[bool] = ContextVar("statusprobe_native_exposition", default=False)
-
-
-@contextmanager
-def requesting_native() -> Iterator[None]:
-    """While active (in this thread or task), StatusprobeCollector.collect() yields one
-    `NativeFamilies` in place of its metric families."""
-    token = _NATIVE.set(True)
-    try:
-        yield
-    finally:
-        _NATIVE.reset(token)
-
-
-def native_requested() -> bool:
-    return _NATIVE.get()
-
-
-class NativeFamilies(Metric):
-    """Stands for all of the collector's families in a registry's collect() during
-    `requesting_native()`. exposition.py replaces it with `pieces()`; it never reaches a
-    prometheus_client encoder."""
-
-    def __init__(
-        self,
-        cache: LineCache,
-        pages: Sequence[tuple[str, PageState]],
-        probes: Sequence[tuple[str, ProbeState]],
-        now: float,
-    ) -> None:
-        super().__init__("statusprobe_native_families", "", "unknown")
-        self._cache, self._pages, self._probes, self._now = cache, pages, probes, now
-
-    def pieces(self, page_headers: Sequence[bytes], probe_headers: Sequence[bytes]) -> list[bytes]:
-        """The exposition of the page families, then of the probe families."""
-        pages = self._cache.page_chunks(self._pages, self._now)
-        probes = self._cache.probe_chunks(self._probes)
-        return interleave(page_headers, pages) + interleave(probe_headers, probes)

@@ -1,24 +1,26 @@
 """The /metrics and /probe bodies: statusprobe's own families written natively, the rest
 by prometheus_client, byte for byte what prometheus_client alone would write.
 
+`Exposition` takes the two things it renders explicitly: the `State` (our families) and a
+collector of everything else (build_info, scheduler, process_*, python_info, ...).
 Content negotiation is prometheus_client's `choose_encoder`, unchanged: it picks the
 format, the escaping and the Content-Type. When its choice is one `native_format` knows
 (Prometheus text, or OpenMetrics 1.0.0, with an escaping that leaves our names as they
 are: everything Prometheus 2.x and 3.x ask for by default), the body is
 
-- the other collectors' families (build_info, scheduler, process_*, python_info, ...)
-  rendered by that same encoder, in registry order;
-- the StatusprobeCollector's families, written by exposition_lines.py from its state
-  snapshot and spliced in at the collector's place in the registry;
+- the other collectors' families, rendered by that same encoder;
+- the state's families, written by lines.py from one state snapshot (and cached per entry);
 - OpenMetrics' one `# EOF` at the very end.
 
 Any other choice (escaping=dots, OpenMetrics escaping=values or another version) renders
-the whole registry through the encoder, as before. The HELP/TYPE headers of our families
-are prometheus_client's own rendering of each family without samples, once per format.
+the other collectors and then `StatusprobeCollector` through the encoder: the same order,
+so the same body. The HELP/TYPE headers of our families are prometheus_client's own
+rendering of each family without samples, once per format.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache, partial
@@ -31,10 +33,10 @@ from prometheus_client.openmetrics.exposition import generate_latest as generate
 from prometheus_client.registry import Collector
 
 from exporter import metrics as m
-from exporter.exposition.collector import metric_family, page_families
-from exporter.exposition.lines import LineCache, NativeFamilies, interleave, requesting_native
+from exporter.exposition.collector import StatusprobeCollector, metric_family, page_families
+from exporter.exposition.lines import LineCache, interleave
 from exporter.exposition.series import PAGE_SPECS, PROBE_SPECS
-from exporter.state import PageState
+from exporter.state import PageState, State
 
 Encoder = Callable[[Collector], bytes]
 EOF = b"# EOF\n"
@@ -105,27 +107,50 @@ def family_headers(fmt: NativeFormat) -> tuple[tuple[bytes, ...], tuple[bytes, .
     return headers(PAGE_SPECS), headers(PROBE_SPECS)
 
 
-def render(registry: Collector, accept: str) -> tuple[bytes, str]:
-    """The exposition of `registry` for an Accept header, and its Content-Type."""
-    encoder, content_type = choose_encoder(accept)
-    fmt = native_format(encoder)
-    if fmt is None:
-        return encoder(registry), content_type
-    with requesting_native():
-        families = list(registry.collect())
-    pieces: list[bytes] = []
-    others: list[Metric] = []
-    for family in families:
-        if isinstance(family, NativeFamilies):
-            pieces.append(_encode(encoder, fmt, others))
-            others = []
-            pieces.extend(family.pieces(*family_headers(fmt)))
-        else:
-            others.append(family)
-    pieces.append(_encode(encoder, fmt, others))
-    if fmt.openmetrics:
-        pieces.append(EOF)
-    return b"".join(pieces), content_type
+class _Chain(Collector):
+    """Several collectors as one, in order."""
+
+    def __init__(self, *collectors: Collector) -> None:
+        self._collectors = collectors
+
+    def collect(self) -> Iterator[Metric]:
+        for collector in self._collectors:
+            yield from collector.collect()
+
+
+class Exposition:
+    """/metrics for a state and the other collectors of the process."""
+
+    def __init__(
+        self, state: State, others: Collector, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._state = state
+        self._clock = clock  # wall clock: staleness compares it with last_success
+        self._others = others
+        self._lines = LineCache()
+        # For the formats not written natively, and for anyone who wants one registry.
+        self.collector = StatusprobeCollector(state, clock=clock)
+        self.registry: Collector = _Chain(others, self.collector)
+
+    @property
+    def lines(self) -> LineCache:
+        return self._lines
+
+    def render(self, accept: str) -> tuple[bytes, str]:
+        """The exposition for an Accept header, and its Content-Type."""
+        encoder, content_type = choose_encoder(accept)
+        fmt = native_format(encoder)
+        if fmt is None:
+            return encoder(self.registry), content_type
+        pieces = [_encode(encoder, fmt, list(self._others.collect()))]
+        snap = self._state.snapshot()
+        page_headers, probe_headers = family_headers(fmt)
+        pages = self._lines.page_chunks(sorted(snap.pages.items()), self._clock())
+        probes = self._lines.probe_chunks(sorted(snap.probes.items()))
+        pieces += interleave(page_headers, pages) + interleave(probe_headers, probes)
+        if fmt.openmetrics:
+            pieces.append(EOF)
+        return b"".join(pieces), content_type
 
 
 def render_pages(

@@ -8,7 +8,8 @@ lines directly. So staleness, caps, dedupe and label trimming live here only, an
 both outputs hold the same series by construction.
 
 Bounds: at most `max_components` components and `max_incidents` incident_info series
-per page (exporter/caps.py picks them), label values trimmed to MAX_LABEL_LENGTH. Once
+per page (exporter/caps.py picks them; incident_component_info only for those incidents
+and components), label values trimmed to MAX_LABEL_LENGTH. Once
 the last good snapshot is older than the page's `stale_after`, its mirrored series
 (indicator, components, incidents, updated timestamp) are left out; page_up, page_info,
 the poll counters and the last-success timestamp stay.
@@ -54,6 +55,7 @@ class PageSeries(NamedTuple, Generic[T]):
     components: T
     incidents: T
     incident_info: T
+    incident_components: T
     updated: T
     last_success: T
     errors: T
@@ -84,6 +86,7 @@ PAGE_SPECS: PageSeries[m.Metric] = PageSeries(
     m.COMPONENT_STATUS,
     m.INCIDENTS_OPEN,
     m.INCIDENT_INFO,
+    m.INCIDENT_COMPONENT,
     m.PAGE_UPDATED,
     m.PAGE_LAST_SUCCESS,
     m.PAGE_POLL_ERRORS,
@@ -147,11 +150,13 @@ def add_page(out: PageSeries[A], name: str, page: PageState, now: float) -> None
     for state, value in _INDICATORS:
         out.indicator.add_metric([name, value], float(snapshot.indicator is state))
     seen: set[tuple[str, str]] = set()
+    names: dict[str, str] = {}  # component id -> its `component` label, for incidents
     for comp in kept_components(snapshot.components, page.config.max_components):
         key = (trim(comp.name), trim(comp.group))
         if key in seen:  # duplicate names would make the scrape invalid
             continue
         seen.add(key)
+        names[comp.id] = key[0]
         for status, value in _STATUSES:
             out.components.add_metric([name, *key, value], float(comp.status is status))
     for impact, value in _IMPACTS:
@@ -160,6 +165,9 @@ def add_page(out: PageSeries[A], name: str, page: PageState, now: float) -> None
     for inc in kept_incidents(snapshot.incidents, page.config.max_incidents):
         labels = [name, trim(inc.id), trim(inc.name), inc.impact.value, trim(inc.status)]
         out.incident_info.add_metric(labels, 1.0)
+        affected = {names[i] for i in inc.component_ids if i in names}
+        for component in sorted(affected):  # only components the page's series list
+            out.incident_components.add_metric([name, labels[1], component], 1.0)
     if snapshot.updated_at is not None:
         out.updated.add_metric([name], snapshot.updated_at)
 

@@ -9,7 +9,6 @@ from typing import Any
 from aiohttp import web
 
 from exporter.errors import ConfigError
-from exporter.exposition import native as exposition
 from exporter.http import landing
 from exporter.http.multi_target import MultiTarget
 from exporter.http.status_api import status_document
@@ -45,11 +44,11 @@ async def _runtime_lifecycle(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _metrics(request: web.Request) -> web.Response:
-    registry = request.app[RUNTIME].registry
+    exposition = request.app[RUNTIME].exposition
     # Rendering thousands of series takes milliseconds; keep it off the event
-    # loop so probe timings are not skewed. The collector reads a snapshot.
+    # loop so probe timings are not skewed. It reads one state snapshot.
     accept = request.headers.get("Accept", "")
-    body, content_type = await asyncio.to_thread(exposition.render, registry, accept)
+    body, content_type = await asyncio.to_thread(exposition.render, accept)
     response = web.Response(body=body, headers={"Content-Type": content_type})
     if "gzip" in request.headers.get("Accept-Encoding", ""):
         response.enable_compression(web.ContentCoding.gzip)

@@ -48,7 +48,8 @@ def _probe_rows(probes: list[dict[str, Any]]) -> str:
         official = p["official"]  # None when the probe maps to no page
         official_cls = "" if official is None else _cls(official == "operational")
         rows.append(
-            f"<tr><td>{escape(p['name'])}</td><td>{escape(p['type'])}</td>"
+            f"<tr><td>{escape(p['name'])}</td>"
+            f"<td>{escape(p['type'])}{' (keyless)' if p.get('keyless') else ''}</td>"
             f"<td>{escape(p['target'])}</td>"
             f"<td class='{official_cls}'>{escape(official or '-')}</td>"
             f"<td class='{_cls(outcome == 'success' if last else None)}'>{escape(outcome)}</td>"

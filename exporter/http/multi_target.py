@@ -12,9 +12,10 @@ statusprobe's config (docs/multi-target.md).
   Retry-After is honoured. A result younger than `cache_ttl` is served again without a
   fetch, and concurrent requests for one target share a single fetch. At most
   `max_targets` are kept; the least recently requested goes first.
-- Polls use a client of their own, with conditional requests, whose every request
-  (redirect hops included) must stay on the target's origin or on an origin that is
-  itself an allowed target.
+- Polls go through a `PagePoller` of their own (the same poll as configured pages, which
+  never raises: a bug is counted as `internal_error`), with conditional requests, whose
+  every request (redirect hops included) must stay on the target's origin or on an origin
+  that is itself an allowed target.
 """
 
 from __future__ import annotations
@@ -34,12 +35,11 @@ from pydantic import ValidationError
 
 from exporter.config import MultiTargetConfig, StatusPageConfig
 from exporter.config.messages import translate
-from exporter.errors import PollFailed
 from exporter.exposition.native import render_pages
 from exporter.exposition.series import target_host
-from exporter.runtime import Runtime, new_poll_client
-from exporter.sources import poll
-from exporter.sources.backoff import backoff_delay
+from exporter.poller import PagePoller
+from exporter.runtime import Runtime
+from exporter.sources.client import new_poll_client
 from exporter.sources.fetch import RequestRefused
 from exporter.sources.revalidate import ResponseStore
 from exporter.state import PageState
@@ -79,22 +79,23 @@ class MultiTarget:
         self._clock = clock
         self._targets: OrderedDict[tuple[str, str], _Target] = OrderedDict()
         self._store = ResponseStore(max_entries=256, on_not_modified=runtime.count_not_modified)
-        self._client: httpx.AsyncClient | None = None
+        self._poller: PagePoller | None = None
 
     @property
     def config(self) -> MultiTargetConfig:
         return self._runtime.config.multi_target
 
     async def start(self) -> None:
-        self._client = new_poll_client(store=self._store, request_hooks=[self._check_request])
+        client = new_poll_client(store=self._store, request_hooks=[self._check_request])
+        self._poller = PagePoller(client)
 
     async def stop(self) -> None:
         tasks = [t.inflight for t in self._targets.values() if t.inflight is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        if self._client is not None:
-            await self._client.aclose()
+        if self._poller is not None:
+            await self._poller.aclose()
 
     async def handle(self, request: web.Request) -> web.Response:
         counter = self._runtime.metrics.multi_target_requests
@@ -137,26 +138,12 @@ class MultiTarget:
         return target.state, started
 
     async def _poll(self, target: _Target, page: StatusPageConfig) -> None:
-        assert self._client is not None
+        assert self._poller is not None
         _target_origin.set(_origin(httpx.URL(page.url)))
-        started = time.monotonic()
         try:
-            snapshot = await poll(self._client, page)
-        except PollFailed as exc:
-            streak = target.state.streak_after(exc.reason)
-            pause = backoff_delay(exc, interval=page.interval, streak=streak)
-            target.state = target.state.failed(
-                exc.reason,
-                exc.detail,
-                duration=time.monotonic() - started,
-                backoff_until=time.time() + pause if pause else None,
-            )
-            target.not_before = self._clock() + (pause or 0.0)
-        except Exception as exc:  # a bug must not leave the target stuck in flight
-            log.error("/probe %s: internal error %s", target_host(page.url), type(exc).__name__)
-        else:
-            duration = time.monotonic() - started
-            target.state = target.state.succeeded(snapshot, time.time(), duration=duration)
+            result = await self._poller.poll(page, target.state)
+            target.state = result.apply(target.state)
+            target.not_before = self._clock() + (result.pause or 0.0)
         finally:
             target.fetched_at = self._clock()
             target.inflight = None
@@ -173,7 +160,10 @@ class MultiTarget:
         try:
             page = StatusPageConfig.model_validate(raw)
         except ValidationError as exc:
-            problems = [f"{_PARAMS.get(path, path)}: {message}" for path, message in translate(exc)]
+            problems = [
+                f"{_PARAMS.get(path, path)}: {message}"
+                for path, message in translate(exc, StatusPageConfig)
+            ]
             raise BadRequest(400, "; ".join(problems)) from None
         if not self.config.allows(page.url):
             raise BadRequest(403, "target not allowed by multi_target.allowed_targets")

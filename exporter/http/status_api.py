@@ -72,6 +72,7 @@ def _probe(name: str, probe: ProbeState, pages: Mapping[str, PageState]) -> dict
     return {
         "name": name,
         "type": cfg.type,
+        "keyless": cfg.keyless,  # sends no credential: sees what anonymous callers see
         "target": target_host(cfg.url),
         "page": cfg.page,
         "component": cfg.component,

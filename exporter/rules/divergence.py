@@ -1,37 +1,40 @@
-"""StatusprobeStatusPageDivergence: probes fail while the status page says all is well.
+"""StatusprobeStatusPageDivergence: probes fail while the status page admits nothing.
 
 A probe maps to a component of a status page (`page` and `component` on
-statusprobe_probe_info), or to a whole page (`component` empty: then the page indicator
-counts). The alert needs both a failure ratio and a count of failed runs in the short
-window, so one isolated failed run never fires it whatever the probe interval. Once the
-page shows the component not operational, or opens any incident, the alert hands over to
-the info-level StatusprobeStatusPageDivergenceAcknowledged.
+statusprobe_probe_info), or to a whole page (`component` empty). Failures are judged per
+region, so one region of three or five failing is not diluted by the healthy ones. A
+region counts as failing when, in the short window, its ratio of failed runs is above a
+threshold, it has a minimum number of them, and they span at least `divergence_min_span`
+from the first to the last: a burst of about a minute, even in every region at once,
+never pages, while intermittent failures with gaps between them still do.
+
+The alert hands over to the info-level StatusprobeStatusPageDivergenceAcknowledged only
+when the page admits trouble with *that* component (not operational, or an open incident
+names it; for a whole-page mapping or a component the page does not list: the page's
+indicator or any open incident), and keeps it there for one short window after the page
+stops admitting it, so a page that resolves a minute after the errors stop does not page
+again. A page that cannot be polled, or whose snapshot expired, admits nothing: failing
+probes keep paging. Declared maintenance counts as admitted: the hand-over is info.
 """
 
 from __future__ import annotations
 
+from exporter.durations import parse_duration
 from exporter.rules.model import Alert, Group, Record, alert, indent, num, sel
-from exporter.rules.params import Params
-from exporter.rules.recording import (
-    COMPONENT_STATUS,
-    INCIDENTS_OPEN,
+from exporter.rules.names import (
     OUTCOME_RATIO,
-    PAGE_INDICATOR,
+    PROBE_ADMITTED,
     PROBE_INFO,
+    REGION_FAILURE_SPAN,
+    REGION_UPSTREAM_FAILURE_RATIO,
+    REGION_UPSTREAM_FAILURES,
     RESULTS,
+    UPSTREAM_FAILURE_RATIO,
+    UPSTREAM_FAILURES,
     name,
 )
-
-UPSTREAM_FAILURE_RATIO = "probe:statusprobe_probe_upstream_failures:ratio_rate{w}"
-UPSTREAM_FAILURES = "probe:statusprobe_probe_upstream_failures:increase{w}"
-
-_OPERATIONAL = f"""(
-    {COMPONENT_STATUS}{{status="operational"}} == 1
-  or
-    {PAGE_INDICATOR}{{indicator="none"}} == 1
-)"""
-_NOT_OPERATIONAL = _OPERATIONAL.replace("== 1", "== 0")
-_INCIDENT = f"({INCIDENTS_OPEN} > 0)"
+from exporter.rules.params import Params
+from exporter.rules.recording import upstream_outcomes
 
 
 def group(params: Params) -> Group:
@@ -39,7 +42,9 @@ def group(params: Params) -> Group:
 
 
 def _records(params: Params) -> list[Record]:
-    upstream = f'outcome!~"success|{params.divergence_ignored_outcomes}"'
+    upstream = upstream_outcomes(params)
+    short = params.window(params.short_window)
+    failed = sel(params, RESULTS, upstream)
     return [
         Record(
             name(UPSTREAM_FAILURE_RATIO, params),
@@ -47,28 +52,42 @@ def _records(params: Params) -> list[Record]:
         ),
         Record(
             name(UPSTREAM_FAILURES, params),
-            f"sum by (probe) (increase({sel(params, RESULTS, upstream)}"
-            f"[{params.window(params.short_window)}]))",
+            f"sum by (probe) (increase({failed}[{short}]))",
         ),
     ]
 
 
-def _failing(params: Params) -> str:
-    """Probes failing enough, with their page and component (only mapped probes)."""
+def failing_regions(params: Params) -> str:
+    """Each (probe, region) failing enough, valued by its failure ratio."""
+    span = num(parse_duration(params.window(params.divergence_min_span)))
     return (
-        "(\n"
-        f"    {name(UPSTREAM_FAILURE_RATIO, params)} > {num(params.divergence_failure_ratio)}\n"
-        "  and on (probe)\n"
-        f"    {name(UPSTREAM_FAILURES, params)} >= {num(params.divergence_min_failures)}\n"
-        ")\n"
+        f"{name(REGION_UPSTREAM_FAILURE_RATIO, params)} > {num(params.divergence_failure_ratio)}\n"
+        "and on (probe, region)\n"
+        f"{name(REGION_UPSTREAM_FAILURES, params)} >= {num(params.divergence_min_failures)}\n"
+        "and on (probe, region)\n"
+        f"{name(REGION_FAILURE_SPAN, params)} >= {span}"
+    )
+
+
+def _failing(params: Params) -> str:
+    """Mapped probes with at least one failing region, valued by the worst region's ratio,
+    with their page and component."""
+    return (
+        f"max by (probe) (\n{indent(failing_regions(params), 2)}\n)\n"
         f'* on (probe) group_left (page, component) {PROBE_INFO}{{page!=""}}'
     )
 
 
+def _admitted(params: Params) -> str:
+    """The page admits trouble with what the probe measures, now or within the window."""
+    return f"max_over_time({PROBE_ADMITTED}[{params.window(params.short_window)}])"
+
+
 def _what(params: Params) -> str:
     return (
-        "{{ $value | humanizePercentage }} of the runs of probe {{ $labels.probe }} failed in "
-        f"the last {params.window(params.short_window)} (not counting "
+        "{{ $value | humanizePercentage }} of the runs of probe {{ $labels.probe }} failed "
+        f"in the worst region over the last {params.window(params.short_window)}, spread "
+        f"over at least {params.window(params.divergence_min_span)} (not counting "
         f"{params.divergence_ignored_outcomes.replace('|', ', ')})"
     )
 
@@ -77,39 +96,37 @@ def _divergence(params: Params) -> Alert:
     return alert(
         params,
         "StatusprobeStatusPageDivergence",
-        f"{_failing(params)}\nand on (page, component)\n{_OPERATIONAL}\n"
-        f"unless on (page)\n{_INCIDENT}",
+        f"(\n{indent(_failing(params), 2)}\n)\nunless on (probe)\n{_admitted(params)}",
         for_=params.divergence_for,
         severity="critical",
-        summary="Probes fail while the status page says the component is operational.",
+        summary="Probes fail while the status page admits no trouble with the component.",
         description=(
-            f"{_what(params)}, yet {{{{ $labels.page }}}} shows "
-            '{{ if $labels.component }}"{{ $labels.component }}"{{ else }}the whole page'
-            "{{ end }} as operational and has no open incident. Them or us: if every "
-            "region and replica sees it, it is them and the status page has not caught up: "
-            "switch to your fallback and report it to the provider with the request ids from "
-            "/api/v1/status. If StatusprobeUpstreamErrorsLocalized fires for one region only, "
-            "or probes of every upstream fail at once, suspect your own network, proxy or "
-            "credentials first."
+            f"{_what(params)}, yet {{{{ $labels.page }}}} admits no trouble with "
+            '{{ if $labels.component }}"{{ $labels.component }}"{{ else }}the page'
+            "{{ end }}: it shows it operational with no open incident naming it, or it "
+            "cannot be polled. Them or us: if every region and replica sees it, it is "
+            "them and the status page has not caught up: switch to your fallback and "
+            "report it to the provider with the request ids from /api/v1/status. If "
+            "StatusprobeUpstreamErrorsLocalized names one region only, or probes of every "
+            "upstream fail at once, suspect your own network, proxy or credentials first."
         ),
     )
 
 
 def _ack(params: Params) -> Alert:
-    failing = indent(_failing(params), 2)
     return alert(
         params,
         "StatusprobeStatusPageDivergenceAcknowledged",
-        f"(\n{failing}\n  and on (page, component)\n{indent(_NOT_OPERATIONAL, 2)}\n)\n"
-        f"or\n(\n{failing}\n  and on (page)\n  {_INCIDENT}\n)",
+        f"(\n{indent(_failing(params), 2)}\n)\nand on (probe)\n{_admitted(params)}",
         for_=params.divergence_acknowledged_for,
         severity="info",
-        summary="Probes fail and the status page now acknowledges a problem.",
+        summary="Probes fail and the status page admits trouble with the component.",
         description=(
-            f"{_what(params)}, and {{{{ $labels.page }}}} now admits a problem: "
-            '{{ if $labels.component }}"{{ $labels.component }}" is not operational{{ else }}'
-            "its indicator is not none{{ end }} or an incident is open. Them: the provider "
-            "knows. Keep your fallback on and follow the status page; act only if its "
-            "updates stop matching what the probes see."
+            f"{_what(params)}, and {{{{ $labels.page }}}} admits trouble with "
+            '{{ if $labels.component }}"{{ $labels.component }}"{{ else }}the page'
+            "{{ end }}: not operational (maintenance included), or an open incident names "
+            "it, now or within the window. Them: the provider knows. Keep your fallback on "
+            "and follow the status page; act only if its updates stop matching what the "
+            "probes see."
         ),
     )

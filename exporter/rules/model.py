@@ -37,6 +37,7 @@ class Alert:
     summary: str  # static
     description: str  # templated
     runbook_url: str
+    dashboard_url: str
     labels: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -52,6 +53,7 @@ class Alert:
             "summary": self.summary,
             "description": Folded(self.description),
             "runbook_url": self.runbook_url,
+            "dashboard_url": self.dashboard_url,
         }
         return out
 
@@ -88,6 +90,7 @@ def alert(
         summary=summary,
         description=description,
         runbook_url=params.runbook_url(name),
+        dashboard_url=params.dashboard_url(),
         labels=labels or {},
     )
 

@@ -10,27 +10,49 @@ are deduplicated with `max by`, so joins stay one-to-one with any number of repl
 from __future__ import annotations
 
 from exporter.rules.model import Group, Record, indent, sel
+from exporter.rules.names import (
+    COMPONENT_ADMITS,
+    COMPONENT_STATUS,
+    DURATION_QUANTILE,
+    FAILURE_RATIO,
+    INCIDENT_COMPONENT,
+    INCIDENTS_OPEN,
+    OUTCOME_RATIO,
+    PAGE_ADMITS,
+    PAGE_INDICATOR,
+    PROBE_ADMITTED,
+    PROBE_INFO,
+    PROBE_MAINTENANCE,
+    REGION_FAILING_AT,
+    REGION_FAILURE_RATIO,
+    REGION_FAILURE_SPAN,
+    REGION_UPSTREAM_FAILURE_RATIO,
+    REGION_UPSTREAM_FAILURES,
+    RESULTS,
+    RUNS_RATE,
+    SUCCESS_CHANGES,
+    TTFT_QUANTILE,
+    name,
+)
 from exporter.rules.params import Params
 
-RESULTS = "statusprobe_probe_results_total"
-
-# Names other modules use (the window in the name is the default profile's).
-RUNS_RATE = "probe:statusprobe_probe_results:rate{w}"
-FAILURE_RATIO = "probe:statusprobe_probe_failures:ratio_rate{w}"
-REGION_FAILURE_RATIO = "probe_region:statusprobe_probe_failures:ratio_rate{w}"
-OUTCOME_RATIO = "probe_outcome:statusprobe_probe_results:ratio_rate{w}"
-SUCCESS_CHANGES = "probe:statusprobe_probe_success:changes{w}"
-DURATION_QUANTILE = "probe_quantile:statusprobe_probe_duration_seconds:histogram_quantile_rate{w}"
-TTFT_QUANTILE = "probe_quantile:statusprobe_probe_ttft_seconds:histogram_quantile_rate{w}"
-PROBE_INFO = "probe:statusprobe_probe_info:max"
-COMPONENT_STATUS = "page_component:statusprobe_component_status:max"
-PAGE_INDICATOR = "page:statusprobe_page_indicator:max"
-INCIDENTS_OPEN = "page:statusprobe_incidents_open:sum"
-
-
-def name(template: str, params: Params, window: str | None = None) -> str:
-    """A recorded series' name for `window` (default: the short window)."""
-    return template.format(w=window or params.short_window)
+__all__ = [
+    "COMPONENT_STATUS",
+    "DURATION_QUANTILE",
+    "FAILURE_RATIO",
+    "INCIDENTS_OPEN",
+    "OUTCOME_RATIO",
+    "PAGE_INDICATOR",
+    "PROBE_INFO",
+    "REGION_FAILURE_RATIO",
+    "RESULTS",
+    "RUNS_RATE",
+    "SUCCESS_CHANGES",
+    "TTFT_QUANTILE",
+    "group",
+    "join_page",
+    "name",
+]
 
 
 def join_page(expr: str) -> str:
@@ -39,7 +61,15 @@ def join_page(expr: str) -> str:
 
 
 def group(params: Params) -> Group:
-    return Group("statusprobe-recording", (*_probe_rules(params), *_page_rules(params)))
+    return Group(
+        "statusprobe-recording",
+        (
+            *_probe_rules(params),
+            *_region_rules(params),
+            *_page_rules(params),
+            *_admission_rules(),
+        ),
+    )
 
 
 def _probe_rules(params: Params) -> list[Record]:
@@ -74,9 +104,46 @@ def _probe_rules(params: Params) -> list[Record]:
         ),
         _quantile(params, DURATION_QUANTILE, "statusprobe_probe_duration_seconds_bucket"),
         _quantile(params, TTFT_QUANTILE, "statusprobe_probe_ttft_seconds_bucket"),
+        Record(PROBE_INFO, _probe_info(params)),
+    ]
+
+
+def _probe_info(params: Params) -> str:
+    """One mapping per probe, whatever the replicas say: during a rollout two of them may
+    map a probe differently, and a join on two would fail ("many-to-many matching") and
+    silence every alert built on it. The mapping most series agree on wins (ties: one of
+    them); StatusprobeProbeMappingConflict says that they disagree. Value 1."""
+    info = sel(params, "statusprobe_probe_info")
+    return f"topk by (probe) (1, count by (probe, page, component) ({info})) > bool 0"
+
+
+def upstream_outcomes(params: Params) -> str:
+    """Outcomes that count against the provider (divergence): not your quota or request."""
+    return f'outcome!~"success|{params.divergence_ignored_outcomes}"'
+
+
+def _region_rules(params: Params) -> list[Record]:
+    """Per (probe, region): upstream failures, their ratio, and how long they lasted."""
+    short = params.window(params.short_window)
+    failed = sel(params, RESULTS, upstream_outcomes(params))
+    failing_at = name(REGION_FAILING_AT, params)
+    return [
         Record(
-            PROBE_INFO,
-            f"max by (probe, page, component) ({sel(params, 'statusprobe_probe_info')})",
+            name(REGION_UPSTREAM_FAILURE_RATIO, params),
+            f"sum by (probe, region) (rate({failed}[{short}]))\n"
+            f"/\nsum by (probe, region) (rate({sel(params, RESULTS)}[{short}]))",
+        ),
+        Record(
+            name(REGION_UPSTREAM_FAILURES, params),
+            f"sum by (probe, region) (increase({failed}[{short}]))",
+        ),
+        Record(
+            failing_at,
+            f"timestamp(sum by (probe, region) (idelta({failed}[{params.window('2m')}])) > 0)",
+        ),
+        Record(
+            name(REGION_FAILURE_SPAN, params),
+            f"max_over_time({failing_at}[{short}]) - min_over_time({failing_at}[{short}])",
         ),
     ]
 
@@ -104,5 +171,47 @@ def _page_rules(params: Params) -> list[Record]:
         Record(
             INCIDENTS_OPEN,
             f"sum by (page) (max by (page, impact) ({sel(params, 'statusprobe_incidents_open')}))",
+        ),
+        Record(
+            INCIDENT_COMPONENT,
+            "max by (page, incident_id, component) "
+            f"({sel(params, 'statusprobe_incident_component_info')})",
+        ),
+    ]
+
+
+def _admission_rules() -> list[Record]:
+    """Does the page admit trouble with what each probe measures? Absent (not 0) when it
+    does not, or when there is no official status at all: a page that cannot be polled,
+    or whose snapshot expired, admits nothing."""
+    known = f"max by (page, component) ({COMPONENT_STATUS})"
+    whole_page = (
+        f'(\n  {PROBE_INFO}{{component=""}}\n  or\n'
+        f"  ({PROBE_INFO} unless on (page, component) {known})\n)"
+    )
+    return [
+        Record(
+            COMPONENT_ADMITS,
+            f'max by (page, component) ({COMPONENT_STATUS}{{status!="operational"}} == 1)\n'
+            f"or\nmax by (page, component) ({INCIDENT_COMPONENT})",
+        ),
+        Record(
+            PAGE_ADMITS,
+            f'max by (page) ({PAGE_INDICATOR}{{indicator!="none"}} == 1)\n'
+            f"or\ncount by (page) ({INCIDENTS_OPEN} > 0)",
+        ),
+        Record(
+            PROBE_ADMITTED,
+            f"max by (probe, page, component) (\n"
+            f"  ({PROBE_INFO} and on (page, component) {COMPONENT_ADMITS})\n"
+            f"  or\n  ({indent(whole_page, 2).strip()} and on (page) {PAGE_ADMITS})\n)",
+        ),
+        Record(
+            PROBE_MAINTENANCE,
+            f"max by (probe, page, component) (\n"
+            f"  (\n    {PROBE_INFO}\n    and on (page, component)\n"
+            f'    ({COMPONENT_STATUS}{{status="under_maintenance"}} == 1)\n  )\n'
+            f"  or\n  (\n    {indent(whole_page, 4).strip()}\n    and on (page)\n"
+            f'    ({PAGE_INDICATOR}{{indicator="maintenance"}} == 1)\n  )\n)',
         ),
     ]

@@ -26,15 +26,29 @@ from exporter.config import Config
 from exporter.durations import format_duration
 from exporter.metrics import DURATION_BUCKETS
 from exporter.rules.model import Alert, Group, Record, alert, indent, le, num, sel
+from exporter.rules.names import (
+    COMPONENT_STATUS,
+    PAGE_INDICATOR,
+    PROBE_INFO,
+    RESULTS,
+    SLI_ERROR,
+    SLO_CLAIMED_SLI,
+    SLO_CURRENT_BURN_RATE,
+    SLO_ERROR_BUDGET,
+    SLO_OBJECTIVE,
+    SLO_PERIOD_BUDGET_REMAINING,
+    SLO_PERIOD_BURN_RATE,
+    SLO_PERIOD_CLAIMED_SLI,
+    SLO_PERIOD_DAYS,
+    SLO_PERIOD_SLI,
+    SLO_PERIOD_SLI_ERROR,
+)
 from exporter.rules.params import Params
-from exporter.rules.recording import COMPONENT_STATUS, PAGE_INDICATOR, PROBE_INFO, RESULTS
 
 # (severity, [(long window, short window, burn rate), ...]): the SRE workbook's table 5-8.
 PAGE = ("critical", (("1h", "5m", 14.4), ("6h", "30m", 6.0)))
 TICKET = ("warning", (("1d", "2h", 3.0), ("3d", "6h", 1.0)))
 WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
-
-SLI_ERROR = "slo:sli_error:ratio_rate{w}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,30 +146,27 @@ def _recording(params: Params, slo: SLOSpec) -> Group:
         f"statusprobe-slo-{slo.name}",
         (
             *(r(SLI_ERROR.format(w=w), _error_ratio(params, slo, w)) for w in WINDOWS),
-            r("slo:objective:ratio", f"vector({num(slo.objective / 100)})"),
-            r("slo:error_budget:ratio", f"vector({budget})"),
-            r("slo:time_period:days", f"vector({num(slo.window / 86400)})"),
+            r(SLO_OBJECTIVE, f"vector({num(slo.objective / 100)})"),
+            r(SLO_ERROR_BUDGET, f"vector({budget})"),
+            r(SLO_PERIOD_DAYS, f"vector({num(slo.window / 86400)})"),
             r(
-                "slo:current_burn_rate:ratio",
-                f"slo:sli_error:ratio_rate5m{{{only}}}\n/\nslo:error_budget:ratio{{{only}}}",
+                SLO_CURRENT_BURN_RATE,
+                f"{SLI_ERROR.format(w='5m')}{{{only}}}\n/\n{SLO_ERROR_BUDGET}{{{only}}}",
             ),
             r(
-                "slo:period_sli_error:ratio",
-                f"avg_over_time(slo:sli_error:ratio_rate5m{{{only}}}[{period}])",
+                SLO_PERIOD_SLI_ERROR,
+                f"avg_over_time({SLI_ERROR.format(w='5m')}{{{only}}}[{period}])",
             ),
-            r("slo:period_sli:ratio", f"1 - slo:period_sli_error:ratio{{{only}}}"),
+            r(SLO_PERIOD_SLI, f"1 - {SLO_PERIOD_SLI_ERROR}{{{only}}}"),
             r(
-                "slo:period_burn_rate:ratio",
-                f"slo:period_sli_error:ratio{{{only}}}\n/\nslo:error_budget:ratio{{{only}}}",
+                SLO_PERIOD_BURN_RATE,
+                f"{SLO_PERIOD_SLI_ERROR}{{{only}}}\n/\n{SLO_ERROR_BUDGET}{{{only}}}",
             ),
+            r(SLO_PERIOD_BUDGET_REMAINING, f"1 - {SLO_PERIOD_BURN_RATE}{{{only}}}"),
+            r(SLO_CLAIMED_SLI, _claimed(params, slo)),
             r(
-                "slo:period_error_budget_remaining:ratio",
-                f"1 - slo:period_burn_rate:ratio{{{only}}}",
-            ),
-            r("slo:claimed_sli:ratio", _claimed(params, slo)),
-            r(
-                "slo:period_claimed_sli:ratio",
-                f"avg_over_time(slo:claimed_sli:ratio{{{only}}}[{period}])",
+                SLO_PERIOD_CLAIMED_SLI,
+                f"avg_over_time({SLO_CLAIMED_SLI}{{{only}}}[{period}])",
             ),
         ),
     )
@@ -163,8 +174,8 @@ def _recording(params: Params, slo: SLOSpec) -> Group:
 
 def _burn(pairs: Sequence[tuple[str, str, float]]) -> str:
     conditions = [
-        f"(\n  slo:sli_error:ratio_rate{long_} > ({num(rate)} * slo:error_budget:ratio)\n"
-        f"and\n  slo:sli_error:ratio_rate{short} > ({num(rate)} * slo:error_budget:ratio)\n)"
+        f"(\n  {SLI_ERROR.format(w=long_)} > ({num(rate)} * {SLO_ERROR_BUDGET})\n"
+        f"and\n  {SLI_ERROR.format(w=short)} > ({num(rate)} * {SLO_ERROR_BUDGET})\n)"
         for long_, short, rate in pairs
     ]
     expr = "\nor\n".join(conditions)

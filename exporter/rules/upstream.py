@@ -7,26 +7,29 @@ can inhibit them.
 
 from __future__ import annotations
 
+from exporter.durations import parse_duration
 from exporter.metrics import DURATION_BUCKETS, TTFT_BUCKETS
 from exporter.rules.model import Alert, Group, alert, num, pct, sel
-from exporter.rules.params import Params
-from exporter.rules.recording import (
+from exporter.rules.names import (
     DURATION_QUANTILE,
     FAILURE_RATIO,
     OUTCOME_RATIO,
+    PROBE_MAINTENANCE,
     REGION_FAILURE_RATIO,
+    REGION_FAILURE_SPAN,
     SUCCESS_CHANGES,
     TTFT_QUANTILE,
-    join_page,
     name,
 )
+from exporter.rules.params import Params
+from exporter.rules.recording import join_page
 
 
 def group(params: Params) -> Group:
     return Group(
         "statusprobe-upstream",
         (
-            _down(params),
+            *_down(params),
             _localized(params),
             _intermittent(params),
             _outcome(params, "StatusprobeUpstreamAuthErrors", "auth_error", AUTH),
@@ -37,30 +40,47 @@ def group(params: Params) -> Group:
     )
 
 
-def _down(params: Params) -> Alert:
-    return alert(
-        params,
-        "StatusprobeUpstreamDown",
-        join_page(f"max by (probe) ({sel(params, 'statusprobe_probe_success')}) == 0"),
-        for_=params.down_for,
-        severity="critical",
-        summary="Every probe of an upstream fails, from every vantage point.",
-        description=(
-            "The latest run of probe {{ $labels.probe }}{{ if $labels.page }} "
-            '({{ $labels.page }} "{{ $labels.component }}"){{ end }} has failed from every '
-            f"region and replica for {params.window(params.down_for)}. Them or us: if probes "
-            "of other upstreams still succeed, it is them: switch to your fallback, check the "
-            "status page and the outcome on /api/v1/status (auth_error right after a key "
-            "rotation is us). If every upstream is down at once, it is us: the exporter's "
-            "egress, DNS or proxy."
+def _down(params: Params) -> list[Alert]:
+    """Critical; warning instead while the page declares maintenance of the component."""
+    down = join_page(f"max by (probe) ({sel(params, 'statusprobe_probe_success')}) == 0")
+    out = []
+    for severity, op, note in (
+        ("critical", "unless", ""),
+        (
+            "warning",
+            "and",
+            " The status page declares maintenance of it, so this is a warning, not a page.",
         ),
-    )
+    ):
+        out.append(
+            alert(
+                params,
+                "StatusprobeUpstreamDown",
+                f"{down}\n{op} on (probe)\n{PROBE_MAINTENANCE}",
+                for_=params.down_for,
+                severity=severity,
+                summary="Every probe of an upstream fails, from every vantage point.",
+                description=(
+                    "The latest run of probe {{ $labels.probe }}{{ if $labels.page }} "
+                    '({{ $labels.page }} "{{ $labels.component }}"){{ end }} has failed '
+                    f"from every region and replica for {params.window(params.down_for)}."
+                    f"{note} Them or us: if probes of other upstreams still succeed, it is "
+                    "them: switch to your fallback, check the status page and the outcome "
+                    "on /api/v1/status (auth_error right after a key rotation is us). If "
+                    "every upstream is down at once, it is us: the exporter's egress, DNS "
+                    "or proxy."
+                ),
+            )
+        )
+    return out
 
 
 def _localized(params: Params) -> Alert:
     ratio = name(REGION_FAILURE_RATIO, params)
+    span = num(parse_duration(params.window(params.divergence_min_span)))
     expr = (
         f"{ratio} >= {num(params.localized_failing_ratio)}\n"
+        f"and on (probe, region)\n{name(REGION_FAILURE_SPAN, params)} >= {span}\n"
         f"and on (probe)\n{ratio} <= {num(params.localized_healthy_ratio)}"
     )
     return alert(
@@ -73,8 +93,9 @@ def _localized(params: Params) -> Alert:
         description=(
             "{{ $value | humanizePercentage }} of the runs of probe {{ $labels.probe }} from "
             f"region {{{{ $labels.region }}}} failed in the last "
-            f"{params.window(params.short_window)}, while at least one other region stays "
-            f"at or below {pct(params.localized_healthy_ratio)}. Them or us: the network "
+            f"{params.window(params.short_window)} (spread over at least "
+            f"{params.window(params.divergence_min_span)}), while at least one other region "
+            f"stays at or below {pct(params.localized_healthy_ratio)}. Them or us: the network "
             "path from that region, or the provider's regional edge. Route that region's "
             "traffic through a healthy one if you can; if the failing region is one of your "
             "own clusters, check its egress (NAT, firewall, DNS) before calling the provider."

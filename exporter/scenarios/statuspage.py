@@ -1,6 +1,6 @@
 """A simulated Atlassian Statuspage (pure): a `PageState` rendered as the v2 API's JSON.
 
-The shapes follow DESIGN.md's "Formats" section and Statuspage's public v2 API
+The shapes follow Statuspage's public v2 API (docs/sources.md)
 (`/api/v2/summary.json`, `status.json`, `components.json`, `incidents/unresolved.json`,
 `scheduled-maintenances/active.json`): `page{id,name,url,time_zone,updated_at}`,
 `status{indicator,description}`, `components[]` with groups (`group: true` and a

@@ -18,11 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-import httpx
-
 from exporter.config import StatusPageConfig
 from exporter.models import PageSnapshot
 from exporter.sources import (
+    client,
     detect,
     feed,
     gcp,
@@ -33,7 +32,7 @@ from exporter.sources import (
     statuspage,
 )
 
-Fetcher = Callable[[httpx.AsyncClient, StatusPageConfig], Awaitable[PageSnapshot]]
+Fetcher = Callable[[client.PollClient, StatusPageConfig], Awaitable[PageSnapshot]]
 
 SOURCES: dict[str, Fetcher] = {
     "statuspage": statuspage.fetch,
@@ -47,6 +46,6 @@ SOURCES: dict[str, Fetcher] = {
 }
 
 
-async def poll(client: httpx.AsyncClient, page: StatusPageConfig) -> PageSnapshot:
+async def poll(poll_client: client.PollClient, page: StatusPageConfig) -> PageSnapshot:
     """Poll `page` with its provider's source; failures raise `PollFailed`."""
-    return await SOURCES[page.provider](client, page)
+    return await SOURCES[page.provider](poll_client, page)

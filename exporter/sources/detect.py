@@ -18,11 +18,12 @@ stops the round at once: the page is unreachable, not of another kind, and askin
 more times would not help. That poll fails with that reason and the next poll detects
 again. When no candidate fits, the poll fails as `invalid_payload`.
 
-The decision is logged at info, kept for the process lifetime (keyed by URL, so a reload
-that keeps the URL keeps it), and carried in each snapshot's `provider`, which
-`statusprobe_page_info{provider=...}` shows. A page can move platforms: after
-`REDETECT_AFTER` consecutive polls that fail with an HTTP error, a body that is not JSON or
-an unexpected payload, the decision is dropped and the next poll detects again.
+The decision is logged at info, kept by the `Detector` of the polling client (client.py)
+for its lifetime (keyed by URL, so a reload that keeps the URL keeps it), and carried in
+each snapshot's `provider`, which `statusprobe_page_info{provider=...}` shows. A page can
+move platforms: after `REDETECT_AFTER` consecutive polls that fail with an HTTP error, a
+body that is not JSON or an unexpected payload, the decision is dropped and the next poll
+detects again.
 """
 
 from __future__ import annotations
@@ -30,18 +31,20 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import httpx
 
 from exporter.config import StatusPageConfig
 from exporter.errors import PollFailed
 from exporter.models import PageSnapshot, PollError
 from exporter.sources import feed, gcp, incidentio, instatus, slack, statusio, statuspage
 
+if TYPE_CHECKING:
+    from exporter.sources.client import PollClient
+
 log = logging.getLogger(__name__)
 
-Fetcher = Callable[[httpx.AsyncClient, StatusPageConfig], Awaitable[PageSnapshot]]
+Fetcher = Callable[["PollClient", StatusPageConfig], Awaitable[PageSnapshot]]
 
 # In the order they are tried (statusio only by URL shape, see above).
 CANDIDATES: tuple[tuple[str, Fetcher], ...] = (
@@ -67,7 +70,7 @@ class _Decision:
 
 
 class Detector:
-    """Decisions per page URL; one per process (`DETECTOR`), fresh ones in tests."""
+    """Decisions per page URL; each `PollClient` has its own."""
 
     def __init__(self) -> None:
         self._decisions: dict[str, _Decision] = {}
@@ -76,7 +79,7 @@ class Detector:
         decision = self._decisions.get(url)
         return decision.provider if decision else None
 
-    async def fetch(self, client: httpx.AsyncClient, page: StatusPageConfig) -> PageSnapshot:
+    async def fetch(self, client: PollClient, page: StatusPageConfig) -> PageSnapshot:
         decision = self._decisions.get(page.url)
         if decision is None:
             return await self._detect(client, page)
@@ -88,7 +91,7 @@ class Detector:
         decision.failures = 0
         return dataclasses.replace(snapshot, provider=decision.provider)
 
-    async def _detect(self, client: httpx.AsyncClient, page: StatusPageConfig) -> PageSnapshot:
+    async def _detect(self, client: PollClient, page: StatusPageConfig) -> PageSnapshot:
         tried = []
         for name, fetcher in _candidates(page.url):
             try:
@@ -126,9 +129,6 @@ def _candidates(url: str) -> tuple[tuple[str, Fetcher], ...]:
     return CANDIDATES
 
 
-DETECTOR = Detector()
-
-
-async def fetch(client: httpx.AsyncClient, page: StatusPageConfig) -> PageSnapshot:
-    """Poll `page` as the platform detected for its URL (detecting it first if need be)."""
-    return await DETECTOR.fetch(client, page)
+async def fetch(client: PollClient, page: StatusPageConfig) -> PageSnapshot:
+    """Poll `page` as the platform its client's detector decided (detecting it first)."""
+    return await client.detector.fetch(client, page)

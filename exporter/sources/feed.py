@@ -45,18 +45,20 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import defusedxml
 import defusedxml.ElementTree
 import feedparser  # type: ignore[import-untyped]  # no stubs, no py.typed
-import httpx
 
 from exporter.config import StatusPageConfig
 from exporter.errors import ParseError
 from exporter.models import Impact, Incident, Indicator, PageSnapshot
 from exporter.sources import shape
 from exporter.sources.fetch import get_bytes
+
+if TYPE_CHECKING:
+    from exporter.sources.client import PollClient
 
 ACCEPT = "application/atom+xml, application/rss+xml, application/xml;q=0.9, text/xml;q=0.8"
 RECENT = 24 * 3600.0  # seconds: an incident silent for longer is taken as over
@@ -97,7 +99,7 @@ _STATUS = re.compile(r"\b(" + "|".join(STATUS_WORDS) + r")\b", re.IGNORECASE)
 _RESOLVED_TITLE = re.compile(r"\b(resolved|operating normally)\b", re.IGNORECASE)
 
 
-async def fetch(client: httpx.AsyncClient, page: StatusPageConfig) -> PageSnapshot:
+async def fetch(client: PollClient, page: StatusPageConfig) -> PageSnapshot:
     """Poll the feed at `page.url`; a body that is not a feed is INVALID_PAYLOAD."""
     body, content_type = await get_bytes(
         client, page.url, timeout=page.effective_timeout, accept=ACCEPT

@@ -12,7 +12,7 @@ expand to gigabytes ends as TOO_LARGE after holding about `max_bytes` in memory.
 
 A 429 or 503 carries the server's `Retry-After` (seconds) on the `PollFailed`; the
 scheduler waits at least that long before the page's next poll (`backoff.backoff_delay`).
-When the client carries a `revalidate.ResponseStore`, requests are conditional (ETag,
+When the `PollClient` carries a `revalidate.ResponseStore`, requests are conditional (ETag,
 Last-Modified) and a 304 Not Modified decodes the stored body again: a successful poll
 that did not resend the page.
 """
@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -36,6 +37,9 @@ from exporter.sources.decoding import (
     LimitExceeded,
 )
 from exporter.transport_errors import classify_transport_error
+
+if TYPE_CHECKING:
+    from exporter.sources.client import PollClient
 
 MAX_BYTES = 5 * 1024 * 1024
 REQUEST_HEADERS = {"Accept": "application/json", "Accept-Encoding": ACCEPT_ENCODING}
@@ -57,7 +61,7 @@ _TRANSPORT_LABEL = {
 
 
 async def get_json(
-    client: httpx.AsyncClient,
+    client: PollClient,
     url: str,
     *,
     timeout: float,  # noqa: ASYNC109 -- the sources' contract; enforced with asyncio.timeout
@@ -73,7 +77,7 @@ async def get_json(
 
 
 async def get_bytes(
-    client: httpx.AsyncClient,
+    client: PollClient,
     url: str,
     *,
     timeout: float,  # noqa: ASYNC109 -- as get_json
@@ -90,7 +94,7 @@ async def get_bytes(
 
 
 async def _download(
-    client: httpx.AsyncClient,
+    client: PollClient,
     url: str,
     *,
     deadline: float,
@@ -98,14 +102,16 @@ async def _download(
     accept: str = REQUEST_HEADERS["Accept"],
 ) -> tuple[httpx.Response, bytes]:
     headers = {**REQUEST_HEADERS, "Accept": accept}
-    store = revalidate.store_of(client)
+    store = client.store
     key = (url, accept, headers["Accept-Encoding"])
     stored = store.get(key) if store is not None else None
     if stored is not None:
         headers.update(stored.conditional_headers())
     try:
         async with asyncio.timeout(deadline):
-            async with client.stream("GET", url, headers=headers, timeout=deadline) as response:
+            async with client.http.stream(
+                "GET", url, headers=headers, timeout=deadline
+            ) as response:
                 if store is not None and stored is not None and response.status_code == 304:
                     return _not_modified(store, key, stored.refreshed(response), max_bytes)
                 _check_status(response)

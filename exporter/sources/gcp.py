@@ -37,9 +37,7 @@ Fallback (recorded once in `unknown_values`): an unknown or missing status word 
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
-import httpx
+from typing import TYPE_CHECKING, NamedTuple
 
 from exporter.config import StatusPageConfig
 from exporter.errors import ParseError
@@ -47,6 +45,9 @@ from exporter.models import Component, ComponentStatus, Impact, Incident, PageSn
 from exporter.sources import shape
 from exporter.sources.fetch import get_json
 from exporter.sources.shape import Object, Unknowns
+
+if TYPE_CHECKING:
+    from exporter.sources.client import PollClient
 
 INCIDENTS_PATH = "/incidents.json"
 PRODUCTS_PATH = "/products.json"
@@ -67,7 +68,7 @@ EFFECTS = {
 FALLBACK = Effect(Impact.MINOR, ComponentStatus.DEGRADED_PERFORMANCE)
 
 
-async def fetch(client: httpx.AsyncClient, page: StatusPageConfig) -> PageSnapshot:
+async def fetch(client: PollClient, page: StatusPageConfig) -> PageSnapshot:
     """Poll the incidents, then the products; another shape is INVALID_PAYLOAD."""
     timeout = page.effective_timeout
     incidents = await get_json(

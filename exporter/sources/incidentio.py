@@ -42,15 +42,17 @@ Fallbacks for values incident.io may add (each recorded once in `unknown_values`
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import httpx
 
 from exporter.config import StatusPageConfig
 from exporter.models import Component, ComponentStatus, Impact, Incident, PageSnapshot
 from exporter.sources import shape
 from exporter.sources.fetch import get_json
 from exporter.sources.shape import Object, Unknowns
+
+if TYPE_CHECKING:
+    from exporter.sources.client import PollClient
 
 PROXY_PATH = "/proxy/"
 RESOLVED_STATUSES = frozenset({"resolved"})
@@ -81,7 +83,7 @@ def url_for(page_url: str) -> str:
     return page_url + PROXY_PATH + (urlsplit(page_url).hostname or "")
 
 
-async def fetch(client: httpx.AsyncClient, page: StatusPageConfig) -> PageSnapshot:
+async def fetch(client: PollClient, page: StatusPageConfig) -> PageSnapshot:
     """Poll `page`'s proxy summary; another shape is INVALID_PAYLOAD."""
     payload = await get_json(client, url_for(page.url), timeout=page.effective_timeout)
     with shape.poll_failure_on_parse_error():

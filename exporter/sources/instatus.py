@@ -37,7 +37,7 @@ maintenance status -> not in progress (`maintenance_status=<value>`).
 
 from __future__ import annotations
 
-import httpx
+from typing import TYPE_CHECKING
 
 from exporter.config import StatusPageConfig
 from exporter.models import (
@@ -51,6 +51,9 @@ from exporter.models import (
 from exporter.sources import shape
 from exporter.sources.fetch import get_json
 from exporter.sources.shape import Object, Unknowns
+
+if TYPE_CHECKING:
+    from exporter.sources.client import PollClient
 
 SUMMARY_PATH = "/summary.json"
 COMPONENTS_PATH = "/v2/components.json"
@@ -77,7 +80,7 @@ RESOLVED = frozenset({"RESOLVED"})
 MAINTENANCE_STATUSES = frozenset({"NOTSTARTEDYET", "INPROGRESS", "COMPLETED"})
 
 
-async def fetch(client: httpx.AsyncClient, page: StatusPageConfig) -> PageSnapshot:
+async def fetch(client: PollClient, page: StatusPageConfig) -> PageSnapshot:
     """Poll the summary, then the components; another shape is INVALID_PAYLOAD."""
     timeout = page.effective_timeout
     summary = await get_json(client, page.url + SUMMARY_PATH, timeout=timeout)

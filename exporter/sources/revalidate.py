@@ -1,6 +1,6 @@
 """Conditional requests (ETag, Last-Modified): the stored responses they revalidate.
 
-A polling client may carry a `ResponseStore` (`attach`, done by `new_poll_client`).
+A polling client (`client.PollClient`) may carry a `ResponseStore`.
 `fetch._download` then sends a GET whose last 200 came with an `ETag` or a
 `Last-Modified` with `If-None-Match` / `If-Modified-Since`, and when the server answers
 304 Not Modified it decodes the stored body again: to the source a 304 is simply the
@@ -18,7 +18,6 @@ without one (`statusprobe once`) makes plain requests.
 
 from __future__ import annotations
 
-import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -116,15 +115,3 @@ class ResponseStore:
         self.saved_bytes += len(stored.body)
         if self._on_not_modified is not None:
             self._on_not_modified(len(stored.body))
-
-
-_stores: weakref.WeakKeyDictionary[httpx.AsyncClient, ResponseStore] = weakref.WeakKeyDictionary()
-
-
-def attach(client: httpx.AsyncClient, store: ResponseStore) -> None:
-    """Make `client`'s polls conditional, revalidating against `store`."""
-    _stores[client] = store
-
-
-def store_of(client: httpx.AsyncClient) -> ResponseStore | None:
-    return _stores.get(client)

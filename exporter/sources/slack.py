@@ -33,9 +33,7 @@ Fallback (recorded once in `unknown_values`): an unknown `type` is read as `inci
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
-import httpx
+from typing import TYPE_CHECKING, NamedTuple
 
 from exporter.config import StatusPageConfig
 from exporter.errors import ParseError
@@ -43,6 +41,9 @@ from exporter.models import Component, ComponentStatus, Impact, Incident, PageSn
 from exporter.sources import shape
 from exporter.sources.fetch import get_json
 from exporter.sources.shape import Object, Unknowns
+
+if TYPE_CHECKING:
+    from exporter.sources.client import PollClient
 
 CURRENT_PATH = "/api/v2.0.0/current"
 # The services status.slack.com shows, in its order (2026).
@@ -75,7 +76,7 @@ KINDS = {
 }
 
 
-async def fetch(client: httpx.AsyncClient, page: StatusPageConfig) -> PageSnapshot:
+async def fetch(client: PollClient, page: StatusPageConfig) -> PageSnapshot:
     """Poll Slack's current status; another shape is INVALID_PAYLOAD."""
     payload = await get_json(client, page.url + CURRENT_PATH, timeout=page.effective_timeout)
     with shape.poll_failure_on_parse_error():

@@ -41,7 +41,7 @@ What it cannot give: component groups.
 
 from __future__ import annotations
 
-import httpx
+from typing import TYPE_CHECKING
 
 from exporter.config import StatusPageConfig
 from exporter.models import (
@@ -55,6 +55,9 @@ from exporter.models import (
 from exporter.sources import shape
 from exporter.sources.fetch import get_json
 from exporter.sources.shape import Object, Unknowns
+
+if TYPE_CHECKING:
+    from exporter.sources.client import PollClient
 
 API_PATH = "/1.0/status/"
 
@@ -71,7 +74,7 @@ FALLBACK = (CS.DEGRADED_PERFORMANCE, Indicator.MINOR, Impact.MINOR)
 STATES = {100: "investigating", 200: "identified", 300: "monitoring"}
 
 
-async def fetch(client: httpx.AsyncClient, page: StatusPageConfig) -> PageSnapshot:
+async def fetch(client: PollClient, page: StatusPageConfig) -> PageSnapshot:
     """Poll the configured Status.io API URL; another shape is INVALID_PAYLOAD."""
     payload = await get_json(client, page.url, timeout=page.effective_timeout)
     with shape.poll_failure_on_parse_error():

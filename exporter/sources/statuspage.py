@@ -36,8 +36,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-
-import httpx
+from typing import TYPE_CHECKING
 
 from exporter.config import StatusPageConfig
 from exporter.errors import ParseError
@@ -65,6 +64,9 @@ from exporter.sources.shape import (
     timestamp,
 )
 
+if TYPE_CHECKING:
+    from exporter.sources.client import PollClient
+
 SUMMARY_PATH = "/api/v2/summary.json"
 RESOLVED_STATUSES = frozenset({"resolved", "postmortem"})
 ACTIVE_MAINTENANCE_STATUSES = frozenset({"in_progress", "verifying"})
@@ -73,7 +75,7 @@ MAINTENANCE_TIME_KEYS = ("started_at", "scheduled_for", "created_at")
 _KNOWN_IMPACT_ALIASES = {"maintenance": Impact.NONE}
 
 
-async def fetch(client: httpx.AsyncClient, page: StatusPageConfig) -> PageSnapshot:
+async def fetch(client: PollClient, page: StatusPageConfig) -> PageSnapshot:
     """Poll `page`'s summary; a payload without the summary's shape is INVALID_PAYLOAD."""
     payload = await get_json(client, page.url + SUMMARY_PATH, timeout=page.effective_timeout)
     with poll_failure_on_parse_error():

@@ -158,30 +158,57 @@ class Story:
         runs = self._window(t, region)
         return sum(r.letter != "S" for r in runs) / len(runs)
 
-    def _failing(self, t: float) -> bool:
-        """Divergence's failure condition: counted failures above the ratio, and enough."""
-        runs = self._window(t)
+    def _span(self, t: float, region: str) -> float:
+        """How long the region's counted failures have lasted, as the recorded span: from
+        the first to the last failed run within the window (the rules see each one at the
+        evaluation after the scrape that carries it)."""
+        failures = [
+            r.at
+            for r in self.runs
+            if r.region == region and r.letter in COUNTED and t - self.window < r.at <= t
+        ]
+        return max(failures) - min(failures) if failures else 0.0
+
+    def _region_failing(self, t: float, region: str) -> bool:
+        runs = self._window(t, region)
         counted = sum(r.letter in COUNTED for r in runs)
-        ratio = counted / len(runs)
         p = self.params
-        return ratio > p.divergence_failure_ratio and counted >= p.divergence_min_failures
+        return (
+            counted / len(runs) > p.divergence_failure_ratio
+            and counted >= p.divergence_min_failures
+            and self._span(t, region) >= parse_duration(p.window(p.divergence_min_span))
+        )
+
+    def _failing(self, t: float) -> bool:
+        """Divergence's failure condition, judged per region: one failing region is enough."""
+        return any(self._region_failing(t, region) for region in REGIONS)
 
     def _page(self, t: float) -> Phase:
         return self.timeline.at(t)
 
-    def divergence(self, t: float) -> bool:
+    def _admits_now(self, t: float) -> bool:
+        """The page admits trouble with the API component: not operational, or an open
+        incident names it."""
         page = self._page(t).page
-        admits = page.status_of(API_COMPONENT) != "operational" or bool(page.incidents)
-        return self._failing(t) and not admits
+        named = any(API_COMPONENT in incident.components for incident in page.incidents)
+        return page.status_of(API_COMPONENT) != "operational" or named
+
+    def _admits(self, t: float) -> bool:
+        """... now or within the window (the rules' max_over_time over the admission)."""
+        starts = [s for s in self.timeline.starts().values() if t - self.window < s <= t]
+        return any(self._admits_now(x) for x in [t, *starts, max(t - self.window, 0.0)])
+
+    def divergence(self, t: float) -> bool:
+        return self._failing(t) and not self._admits(t)
 
     def acknowledged(self, t: float) -> bool:
-        page = self._page(t).page
-        admits = page.status_of(API_COMPONENT) != "operational" or bool(page.incidents)
-        return self._failing(t) and admits
+        return self._failing(t) and self._admits(t)
 
     def localized(self, t: float) -> bool:
         p = self.params
-        failing = self._ratio(t, FAILING_REGION) >= p.localized_failing_ratio
+        failing = self._ratio(t, FAILING_REGION) >= p.localized_failing_ratio and self._span(
+            t, FAILING_REGION
+        ) >= parse_duration(p.window(p.divergence_min_span))
         others = [r for r in REGIONS if r != FAILING_REGION]
         return failing and any(self._ratio(t, r) <= p.localized_healthy_ratio for r in others)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -12,7 +11,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import httpx
-import pytest
 
 GRACE = 10.0  # seconds between SIGTERM and SIGKILL
 
@@ -22,16 +20,6 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
-
-
-def binary(name: str, package: str) -> str:
-    """The path of `name`; skips the test when missing, fails under CI=true."""
-    path = shutil.which(name)
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{name} is not installed; .ci/run installs it (Debian: {package})")
-        pytest.skip(f"{name} is not installed (apt-get install {package})")
-    return path
 
 
 class Process:

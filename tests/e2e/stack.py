@@ -21,7 +21,8 @@ import httpx
 import yaml
 
 from exporter.scenarios import API_COMPONENT, Endpoints
-from tests.e2e.processes import Process, binary, free_port, wait_until
+from tests.e2e.processes import Process, free_port, wait_until
+from tests.tools import binary
 
 JOB = "statusprobe"
 PAGE = "anthropic"
@@ -39,7 +40,7 @@ class Cadence:
     page: float = 1.0  # the compressed profile's 1m
     scrape: float = 1.0
     evaluation: float = 1.0
-    resend_delay: float = 1.0  # Prometheus --rules.alert.resend-delay (DESIGN.md)
+    resend_delay: float = 1.0  # Prometheus --rules.alert.resend-delay (docs/end-to-end.md)
 
 
 def exporter_config(

@@ -19,11 +19,11 @@ import pytest
 from exporter.rules import for_profile
 from exporter.scenarios import API_COMPONENT, REGIONS
 from tests.e2e.conftest import REPORT, TAILS
-from tests.e2e.processes import binary
 from tests.e2e.report import compute, tables
 from tests.e2e.scenario import Run, play, prepare
 from tests.e2e.stack import PAGE, PROBE, Stack
 from tests.e2e.webhook import Received
+from tests.tools import binary
 
 pytestmark = pytest.mark.e2e
 
@@ -127,14 +127,17 @@ def test_the_declared_incident_hands_over(run: Run) -> None:
     assert stop.receiver == "pager" and declared < stop.at < recovered
     (incident, *_) = firing(run, INCIDENT)
     assert incident.receiver == "ticket"
+    # One alert per component the incident names that a probe maps to; its title is in
+    # the description, not a label.
     assert incident.labels == {
         "alertname": INCIDENT,
         "severity": "warning",
         "page": PAGE,
+        "component": API_COMPONENT,
         "impact": "minor",
         "incident_id": "e2eapr26q1xz",
-        "name": "Elevated errors on the Claude API",
     }
+    assert '"Elevated errors on the Claude API"' in incident.annotations["description"]
     (degraded, *_) = firing(run, DEGRADED)
     assert degraded.labels == {
         "alertname": DEGRADED,
