@@ -56,7 +56,7 @@ class Runtime:
         self.probe_clients = ProbeClients()
         self.scheduler: Scheduler | None = None
         self._running = ExitStack()
-        self._config_loaded(config)
+        self._config_loaded(self.config)
 
     async def start(self) -> None:
         self._running.enter_context(self.redactor.installed())

@@ -183,6 +183,7 @@ def test_runtime_keeps_the_flag_shard_across_reloads(tmp_path: Path) -> None:
     runtime = Runtime(load_config(path), path, shard=shard)
     first = names(runtime.config)[1]
     assert first == {f"probe-{i}" for i in range(40) if shard_of(f"probe-{i}", 2) == 0}
+    assert set(runtime.state.snapshot().probes) == first  # the state tracks only its shard
     path.write_text(yaml.safe_dump(raw_config(4, 80)), encoding="utf-8")
     runtime.reload()
     assert names(runtime.config)[1] == {
