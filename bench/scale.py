@@ -1,7 +1,7 @@
 """How one statusprobe process grows with its probes, and N shards with N times as many.
 
 Run: python bench/scale.py [--sizes 1000 10000] [--shards 1 2] [--interval 30]
-                           [--warmup 50] [--seconds 45] [--scheme http]
+                           [--warmup 90] [--seconds 45] [--scheme http]
 
 For each size and shard count: `statusprobe run` process(es) with SIZE http probes of
 the loopback target (bench/loopback.py) every INTERVAL seconds, fresh connections,
@@ -191,7 +191,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--shards", type=int, nargs="+", default=[1])
     parser.add_argument("--interval", type=float, default=30.0)
-    parser.add_argument("--warmup", type=float, default=50.0)
+    parser.add_argument("--warmup", type=float, default=90.0)
     parser.add_argument("--seconds", type=float, default=45.0)
     parser.add_argument("--scheme", choices=["http", "https"], default="http")
     args = parser.parse_args()
