@@ -1,5 +1,5 @@
 """Command line: `statusprobe run | check-config | once | rules | dashboards | demo |
-default-config`, Prometheus-style flags."""
+default-config | report`, Prometheus-style flags."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from exporter.durations import format_duration
 from exporter.errors import ConfigError
 from exporter.http.server import serve
 from exporter.logs import setup_logging
+from exporter.report import command as report_command
 from exporter.rules import command as rules_command
 from exporter.scenarios import april_2026
 from exporter.sharding import make_shard
@@ -168,7 +169,19 @@ def _parser() -> argparse.ArgumentParser:
         "default-config",
         help="print the embedded default config (commented YAML) to copy and edit",
     )
-    for command in (run, check, once, rules, dashboards, demo_, default):
+    report = sub.add_parser(
+        "report", help="write an outage report per upstream from what Prometheus recorded"
+    )
+    report.add_argument("--prometheus", required=True, help="Prometheus base URL")
+    report.add_argument(
+        "--since", required=True, help="RFC 3339, unix seconds, or a duration ago (2h)"
+    )
+    report.add_argument("--until", help="as --since (default: now)")
+    report.add_argument(
+        "--output.dir", dest="output_dir", type=Path, help="write here (default: stdout)"
+    )
+    report.add_argument("--format", default="markdown", choices=report_command.FORMATS)
+    for command in (run, check, once, rules, dashboards, demo_, default, report):
         _add_logging_flags(command, default=argparse.SUPPRESS)
     return parser
 
@@ -193,6 +206,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _demo(args.listen, args.speed)
     if args.command == "default-config":
         return default_config.run()
+    if args.command == "report":
+        return report_command.run(
+            args.prometheus, args.since, args.until, args.output_dir, args.format
+        )
     try:
         config = load_config(args.config_file) if args.config_file else load_default_config()
     except ConfigError as exc:

@@ -14,6 +14,7 @@ import asyncio
 import time
 from typing import Any
 
+from exporter.board.view import Options
 from exporter.config import Config, parse_config
 from exporter.durations import format_duration
 from exporter.http.server import serve
@@ -25,10 +26,11 @@ DEMO_KEY = "sk-demo-not-a-real-key"  # the simulated API accepts anything
 PROBE_INTERVAL, PAGE_INTERVAL = 30.0, 60.0
 
 
-def demo_config(urls: Endpoints, speed: float) -> Config:
-    """The exporter's config: the simulated page, and one Anthropic probe per region."""
-    probe_every = max(1.0, PROBE_INTERVAL / speed)
-    poll_every = max(1.0, PAGE_INTERVAL / speed)
+def demo_config(urls: Endpoints, speed: float, *, floor: float = 1.0) -> Config:
+    """The exporter's config: the simulated page, and one Anthropic probe per region, at
+    the story's cadence divided by `speed` but never more often than every `floor` seconds."""
+    probe_every = max(floor, PROBE_INTERVAL / speed)
+    poll_every = max(floor, PAGE_INTERVAL / speed)
     probes: list[dict[str, Any]] = [
         {
             "name": f"claude-api-{region}",
@@ -72,9 +74,36 @@ async def run(host: str | None, port: int, *, speed: float) -> None:
         sim.start()
         narrator = asyncio.create_task(_narrate(sim))
         try:
-            await serve(config, None, host, port, origin="the demo's config")
+            await serve(
+                config,
+                None,
+                host,
+                port,
+                origin="the demo's config",
+                board=board_options(sim, speed),
+            )
         finally:
             narrator.cancel()
+
+
+def board_options(sim: Simulation, speed: float) -> Options:
+    """The board in story time: windows shrink by `speed`, a banner names the phase."""
+    return Options(
+        time_scale=speed, refresh_seconds=max(1.0, 10 / speed), banner=lambda: banner(sim)
+    )
+
+
+def banner(sim: Simulation) -> str:
+    """The phase playing, e.g. "Demo, phase 2 of 5 (spikes, 40s in): region b: ..."."""
+    phase = sim.current()
+    phases = sim.timeline.phases
+    number = next(i for i, p in enumerate(phases, 1) if p.name == phase.name)
+    elapsed = sim.elapsed() % sim.timeline.duration if sim.repeat else sim.elapsed()
+    into = format_duration(round(max(elapsed - sim.timeline.starts()[phase.name], 0)))
+    return (
+        f"Demo, phase {number} of {len(phases)}: {phase.name} ({into} in) — "
+        f"{phase.summary}. The story loops every {format_duration(sim.timeline.duration)}."
+    )
 
 
 async def _narrate(sim: Simulation) -> None:

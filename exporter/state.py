@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 
+from exporter.board.history import History, Poll, Run
 from exporter.caps import DROP_KINDS, dropped
 from exporter.config import Config, ProbeConfig, StatusPageConfig
 from exporter.metrics import DURATION_BUCKETS, TTFT_BUCKETS
@@ -150,6 +151,13 @@ class StateSnapshot:
     probes: Mapping[str, ProbeState]
 
 
+def _poll(page: PageState, before: Poll | None) -> Poll:
+    """The poll that just made `page` what it is, for the board's history."""
+    if page.up and page.snapshot is not None and page.last_success is not None:
+        return Poll.of(page.snapshot, page.last_success, before)
+    return Poll(time.time(), up=False, error=page.last_error)
+
+
 def _bump(counts: tuple[int, ...], index: int) -> tuple[int, ...]:
     return counts[:index] + (counts[index] + 1,) + counts[index + 1 :]
 
@@ -160,11 +168,16 @@ class State:
     def __init__(self) -> None:
         self._pages: dict[str, PageState] = {}
         self._probes: dict[str, ProbeState] = {}
+        self.history = History()  # the board's rings (exporter/board/history.py)
 
     def apply_config(self, config: Config) -> None:
         """Track exactly the configured items; counters survive for names kept."""
         pages = {p.name: p for p in config.status_pages}
         probes = {p.name: p for p in config.probes}
+        self.history.retain(
+            (n for n, s in self._probes.items() if probes.get(n) == s.config),
+            (n for n, s in self._pages.items() if pages.get(n) == s.config),
+        )
         self._pages = {
             name: replace(self._pages[name], config=cfg) if name in self._pages else PageState(cfg)
             for name, cfg in pages.items()
@@ -181,7 +194,8 @@ class State:
         while its poll was running."""
         current = self._pages.get(name)
         if current is not None:
-            self._pages[name] = change(current)
+            self._pages[name] = page = change(current)
+            self.history.add_poll(name, _poll(page, self.history.last_poll(name)))
 
     def record_page_success(
         self,
@@ -226,6 +240,7 @@ class State:
             duration=current.duration.observe(result.duration),
             ttft=current.ttft if result.ttft is None else current.ttft.observe(result.ttft),
         )
+        self.history.add_run(name, Run.of(result, now))
 
     def page(self, name: str) -> PageState | None:
         return self._pages.get(name)

@@ -115,6 +115,7 @@ async def test_not_ready_while_the_first_poll_hangs(
     await asyncio.sleep(0.3)
     response = await client.get("/-/ready")
     assert response.status == 503
+    assert "(0 of 1 status pages polled, 0 of 0 probes run)" in await response.text()
     assert (await client.get("/-/healthy")).status == 200
     sim.hold.set()
     await wait_ready(client)
@@ -240,7 +241,7 @@ async def test_status_api_and_landing_page_show_pages_and_probes(
     assert doc["probes"][0]["official"] == "operational"
     assert doc["probes"][0]["target"].startswith("127.0.0.1:")  # host only, no path or query
     page = await (await client.get("/")).text()
-    assert "acme-api" in page and "/metrics" in page and "<table>" in page
+    assert "acme-api" in page and "/metrics" in page and "<svg class='strip " in page
 
 
 async def test_a_failure_records_the_request_id_in_the_status_api(

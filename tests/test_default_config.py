@@ -34,6 +34,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from exporter import default_config, once, sources
+from exporter.board.view import Options
 from exporter.cli import main
 from exporter.config import Config, HttpProbeConfig, load_config, load_default_config, parse_config
 from exporter.http import landing
@@ -446,7 +447,7 @@ async def test_once_shows_every_probe_keyless_next_to_its_official_status(
     assert once.KEYLESS_NOTE in out
 
 
-def test_the_status_api_and_the_landing_page_say_which_probes_are_keyless() -> None:
+async def test_the_status_api_and_the_landing_page_say_which_probes_are_keyless() -> None:
     raw = yaml.safe_load(default_config.text())
     raw["probes"].append(
         {"name": "with-key", "type": "anthropic", "api_key": "k", "page": "anthropic"}
@@ -456,9 +457,11 @@ def test_the_status_api_and_the_landing_page_say_which_probes_are_keyless() -> N
     document = status_document(state.snapshot(), ready=False, reload_error="")
     keyless = {p["name"]: p["keyless"] for p in document["probes"]}
     assert keyless == {**dict.fromkeys(PROBES, True), "with-key": False}
-    page = landing.render(document)
-    assert page.count("<td>http (keyless)</td>") == len(PROBES)
-    assert "<td>anthropic</td>" in page  # the probe with a key: no marker
+    page = await landing.render(
+        state.snapshot(), state.history, ready=False, reload_error="", options=Options()
+    )
+    # a badge per keyless probe on the board; the probe with a key has none
+    assert page.count("'>keyless</span>") == len(PROBES)
 
 
 # --- statusprobe default-config ---------------------------------------------------------------

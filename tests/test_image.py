@@ -27,6 +27,7 @@ import httpx
 import pytest
 
 from exporter import __version__
+from tests.tools import in_ci
 from tests.upstream import Upstream
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +42,7 @@ STOP_BOUND_SECONDS = 10.0
 
 
 def _missing(reason: str) -> None:
-    if os.environ.get("CI"):
+    if in_ci():
         pytest.fail(f"{reason}; .ci/run sets it up")
     pytest.skip(reason)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from exporter.board.view import Options
 from exporter.errors import ConfigError
 from exporter.http import landing
 from exporter.http.multi_target import MultiTarget
@@ -16,11 +17,13 @@ from exporter.runtime import Runtime
 
 RUNTIME = web.AppKey("runtime", Runtime)
 MULTI_TARGET = web.AppKey("multi_target", MultiTarget)
+BOARD = web.AppKey("board", Options)
 
 
-def create_app(runtime: Runtime) -> web.Application:
+def create_app(runtime: Runtime, board: Options | None = None) -> web.Application:
     app = web.Application()
     app[RUNTIME] = runtime
+    app[BOARD] = board or Options()
     app[MULTI_TARGET] = MultiTarget(runtime)
     app.cleanup_ctx.append(_runtime_lifecycle)
     app.router.add_get("/", _landing)
@@ -71,7 +74,15 @@ async def _status(request: web.Request) -> web.Response:
 
 
 async def _landing(request: web.Request) -> web.Response:
-    return web.Response(text=landing.render(_document(request)), content_type="text/html")
+    runtime = request.app[RUNTIME]
+    text = await landing.render(
+        runtime.state.snapshot(),
+        runtime.state.history,
+        ready=runtime.ready,
+        reload_error=runtime.last_reload_error,
+        options=request.app[BOARD],
+    )
+    return web.Response(text=text, content_type="text/html")
 
 
 async def _healthy(request: web.Request) -> web.Response:
@@ -79,10 +90,17 @@ async def _healthy(request: web.Request) -> web.Response:
 
 
 async def _ready(request: web.Request) -> web.Response:
-    if request.app[RUNTIME].ready:
+    runtime = request.app[RUNTIME]
+    if runtime.ready:
         return web.Response(text="Ready.\n")
+    snap = runtime.state.snapshot()
+    pages = sum(1 for p in snap.pages.values() if p.polled)
+    probes = sum(1 for p in snap.probes.values() if p.last_run is not None)
     return web.Response(
-        status=503, text="Not ready: the first round of polls and probes is running.\n"
+        status=503,
+        text="Not ready: the first round of polls and probes is running "
+        f"({pages} of {len(snap.pages)} status pages polled, "
+        f"{probes} of {len(snap.probes)} probes run).\n",
     )
 
 

