@@ -11,9 +11,10 @@ from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from exporter import __version__, default_config, demo, once
+from exporter import __version__, default_config, demo, event_loop, once
 from exporter.config import (
     Config,
+    ShardConfig,
     literal_secret_warnings,
     load_config,
     load_default_config,
@@ -28,6 +29,7 @@ from exporter.logs import setup_logging
 from exporter.report import command as report_command
 from exporter.rules import command as rules_command
 from exporter.scenarios import april_2026
+from exporter.sharding import make_shard
 
 DEFAULT_PORT = 10077  # above the exhausted 9100-9999 exporter range
 DEFAULT_LISTEN = f":{DEFAULT_PORT}"
@@ -124,6 +126,21 @@ def _parser() -> argparse.ArgumentParser:
         help="serve POST /-/reload (default on; --no-web.enable-lifecycle turns it off, "
         "SIGHUP still reloads)",
     )
+    run.add_argument(
+        "--shard.index",
+        dest="shard_index",
+        type=int,
+        metavar="I",
+        help="take only the pages and probes whose name hashes into shard I (0 to N-1); "
+        "overrides the config's shard: (docs/configuration.md)",
+    )
+    run.add_argument(
+        "--shard.count",
+        dest="shard_count",
+        type=int,
+        metavar="N",
+        help="how many shards (replicas) split the config; give with --shard.index",
+    )
     check = sub.add_parser("check-config", help="validate a configuration file and exit")
     check.add_argument(
         "--config.file",
@@ -191,6 +208,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:  # `statusprobe` alone: what can it do?
         parser.print_help(sys.stderr)
         return 2
+    shard = None
+    if args.command == "run":
+        try:
+            shard = make_shard(args.shard_index, args.shard_count)
+        except ValueError as exc:
+            parser.error(str(exc))  # exits 2, as for any other bad flag
     level = args.log_level or "info"
     setup_logging("warning" if level == "warn" else level, args.log_format or "text")
     if args.command == "check-config":
@@ -221,7 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ConfigError as exc:
             _print_errors(args.web_config_file, exc)
             return 1
-    return _run(config, args.config_file, args.listen, guard, args.lifecycle)
+    return _run(config, args.config_file, args.listen, guard, args.lifecycle, shard)
 
 
 def _print_errors(path: Path | None, exc: ConfigError) -> None:
@@ -257,8 +280,9 @@ def _run(
     listen: tuple[str | None, int],
     guard: WebGuard | None,
     lifecycle: bool,
+    shard: ShardConfig | None = None,
 ) -> int:
-    serving = serve(config, path, *listen, guard=guard, lifecycle=lifecycle)
+    serving = serve(config, path, *listen, guard=guard, lifecycle=lifecycle, shard=shard)
     return _serve_until_stopped(serving, listen)
 
 
@@ -268,8 +292,9 @@ def _demo(listen: tuple[str | None, int], speed: float) -> int:
 
 def _serve_until_stopped(serving: Coroutine[Any, Any, None], listen: tuple[str | None, int]) -> int:
     """Run a server until it is stopped; 1 when its port cannot be bound."""
+    log.debug("event loop: %s", event_loop.loop_name())
     try:
-        asyncio.run(serving)
+        event_loop.run(serving)
     except OSError as exc:
         log.error("cannot listen on %s:%d: %s", listen[0] or "*", listen[1], exc.strerror)
         return 1

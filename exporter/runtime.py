@@ -17,7 +17,7 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry, PlatformCollector, ProcessCollector
 
 from exporter import __version__
-from exporter.config import Config, StatusPageConfig, load_config
+from exporter.config import Config, ShardConfig, StatusPageConfig, load_config
 from exporter.errors import ConfigError
 from exporter.exposition.native import Exposition
 from exporter.logs import Redactor
@@ -26,6 +26,7 @@ from exporter.models import ProbeResult
 from exporter.poller import PagePoller
 from exporter.probes import ProbeClients, run_probe
 from exporter.scheduler import Item, Scheduler
+from exporter.sharding import describe, select
 from exporter.sources.client import new_poll_client
 from exporter.sources.revalidate import ResponseStore
 from exporter.state import State
@@ -34,8 +35,11 @@ log = logging.getLogger(__name__)
 
 
 class Runtime:
-    def __init__(self, config: Config, config_path: Path | None) -> None:
-        self.config = config
+    def __init__(
+        self, config: Config, config_path: Path | None, *, shard: ShardConfig | None = None
+    ) -> None:
+        self.shard = shard  # the command line's --shard.*, which wins over the config's
+        self.config = self._select(config)
         self.config_path = config_path
         self.state = State()
         # The exporter's own metrics; the state's families are written by `exposition`.
@@ -52,7 +56,7 @@ class Runtime:
         self.probe_clients = ProbeClients()
         self.scheduler: Scheduler | None = None
         self._running = ExitStack()
-        self._config_loaded(config)
+        self._config_loaded(self.config)
 
     async def start(self) -> None:
         self._running.enter_context(self.redactor.installed())
@@ -85,7 +89,7 @@ class Runtime:
             self.apply_reload(None)
             return
         try:
-            config = load_config(self.config_path)
+            config = self._select(load_config(self.config_path))
         except ConfigError as exc:
             self.reload_failed(exc)
             raise
@@ -122,6 +126,13 @@ class Runtime:
         """A 304 Not Modified let a poll reuse its stored response."""
         self.metrics.poll_not_modified.inc()
         self.metrics.poll_saved_bytes.inc(saved_bytes)
+
+    def _select(self, config: Config) -> Config:
+        """This replica's share of `config`: the whole of it unless sharded."""
+        selected = select(config, self.shard)
+        if selected.shard.count > 1:
+            log.info("%s", describe(config, selected))
+        return selected
 
     def _config_loaded(self, config: Config) -> None:
         self.redactor.set_secrets(config.secret_values())

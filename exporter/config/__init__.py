@@ -26,6 +26,7 @@ from exporter.config.models import (
     PROVIDERS,
     Config,
     SchedulerConfig,
+    ShardConfig,
     SLOConfig,
     StatusPageConfig,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "ProbeConfig",
     "SLOConfig",
     "SchedulerConfig",
+    "ShardConfig",
     "StatusPageConfig",
     "TLSConfig",
     "literal_secret_warnings",

@@ -33,6 +33,21 @@ class SchedulerConfig(Model):
     max_concurrency: StrictInt = Field(64, ge=1, le=10000)
 
 
+class ShardConfig(Model):
+    """Which share of the pages and probes this replica takes (exporter/sharding.py)."""
+
+    count: StrictInt = Field(1, ge=1, le=10000)
+    index: StrictInt = Field(0, ge=0)
+
+    @field_validator("index")
+    @classmethod
+    def _index_below_count(cls, value: int, info: ValidationInfo) -> int:
+        count = info.data.get("count")
+        if isinstance(count, int) and value >= count:
+            raise ValueError(f"must be less than shard.count ({count}): 0 to {count - 1}")
+        return value
+
+
 class StatusPageConfig(Model):
     name: Name
     provider: Provider = "statuspage"
@@ -107,6 +122,7 @@ class SLOConfig(Model):
 
 class Config(Model):
     scheduler: SchedulerConfig = SchedulerConfig()
+    shard: ShardConfig = ShardConfig()
     status_pages: tuple[StatusPageConfig, ...] = ()
     probes: tuple[ProbeConfig, ...] = ()
     slos: tuple[SLOConfig, ...] = ()

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from exporter import __version__
 from exporter.board.view import Options
-from exporter.config import Config
+from exporter.config import Config, ShardConfig
 from exporter.errors import ConfigError
 from exporter.http.app import RELOADER, create_app
 from exporter.http.connections import start_server
@@ -35,9 +35,11 @@ async def serve(
     board: Options | None = None,
     guard: WebGuard | None = None,
     lifecycle: bool = True,
+    shard: ShardConfig | None = None,
 ) -> None:
     """Serve until SIGTERM or SIGINT; SIGHUP reloads the config file. `origin` says where
-    a config without a file comes from (for the log); `guard` is --web.config.file's.
+    a config without a file comes from (for the log); `guard` is --web.config.file's;
+    `shard` (the command line's) overrides the config's.
 
     The port is bound before any poll or probe starts, so a busy port fails fast
     without having touched an upstream.
@@ -46,7 +48,7 @@ async def serve(
     # /metrics renders in a thread that holds the GIL; a 1 ms switch interval (default
     # 5 ms) cuts the event loop's lag during a scrape about 4x (docs/performance.md).
     sys.setswitchinterval(0.001)
-    runtime = Runtime(config, path)
+    runtime = Runtime(config, path, shard=shard)
     app = create_app(runtime, board, guard=guard, lifecycle=lifecycle)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()

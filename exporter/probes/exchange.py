@@ -16,6 +16,7 @@ import httpx
 
 from exporter import __version__
 from exporter.probes.body import aiter_decoded
+from exporter.probes.network import AsyncioBackend
 from exporter.probes.trace import Trace
 
 USER_AGENT = f"statusprobe/{__version__}"
@@ -26,12 +27,11 @@ _REQUEST_ID_HEADERS = ("request-id", "x-request-id")
 _MAX_REQUEST_ID = 128
 
 
-async def resolve(url: httpx.URL, trace: Trace) -> None:
+async def resolve(url: httpx.URL, trace: Trace, backend: AsyncioBackend) -> None:
     """Time the name resolution of the URL's host (the `dns` phase).
 
-    Omitted for an IP-literal host. httpcore resolves again inside its connect;
-    with a caching resolver (nscd, systemd-resolved, node-local DNS) that second
-    lookup is a cache hit, otherwise `connect` includes it.
+    Omitted for an IP-literal host. The addresses found are pinned on the run's
+    `backend`, so its connect goes to them without a second lookup.
     """
     host = url.raw_host.decode("ascii")
     if _is_ip(host):
@@ -40,8 +40,9 @@ async def resolve(url: httpx.URL, trace: Trace) -> None:
     port = url.port or (443 if url.scheme == "https" else 80)
     loop = asyncio.get_running_loop()
     began = time.perf_counter()
-    await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    addresses = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     trace.add("dns", time.perf_counter() - began)
+    backend.pin(host, port, addresses)
 
 
 def _is_ip(host: str) -> bool:

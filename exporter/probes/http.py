@@ -45,6 +45,7 @@ The client ignores proxy and .netrc settings from the environment
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import ssl
 import time
@@ -69,6 +70,7 @@ from exporter.probes.exchange import (
 )
 from exporter.probes.jsonpath import json_problem
 from exporter.probes.llm_errors import ProviderError, parse_error
+from exporter.probes.network import AsyncioBackend, ProbeTransport
 from exporter.probes.outcome import classify_error, classify_status, describe_exception
 from exporter.probes.results import failure, result
 from exporter.probes.tls import ssl_context
@@ -134,12 +136,13 @@ async def _exchange(
     headers: httpx.Headers,
     trace: Trace,
 ) -> _Exchange:
-    url = httpx.URL(config.url)
+    url = parsed_url(config.url)
+    backend = AsyncioBackend()
     if not config.reuse_connections:
-        await resolve(url, trace)
+        await resolve(url, trace, backend)
 
     def make(limits: httpx.Limits) -> httpx.AsyncClient:
-        return _client(config, context, limits)
+        return _client(config, ProbeTransport(context, limits, backend))
 
     async with lease(clients, config, make) as held:
         try:
@@ -159,20 +162,17 @@ async def _exchange(
             held.remember(trace)
 
 
-def _client(
-    config: HttpProbeConfig, context: ssl.SSLContext, limits: httpx.Limits
-) -> httpx.AsyncClient:
+def _client(config: HttpProbeConfig, transport: ProbeTransport) -> httpx.AsyncClient:
     auth = None
     if config.basic_auth is not None:
         auth = httpx.BasicAuth(config.basic_auth.username, config.basic_auth.password_value())
     return httpx.AsyncClient(
-        verify=context,
+        transport=transport,  # the TLS settings and limits are the transport's
         timeout=config.effective_timeout,
         follow_redirects=config.follow_redirects,
         auth=auth,
         trust_env=False,  # no proxies or .netrc from the environment: measure the direct path
         event_hooks={"request": [_credential_guard(config)]},
-        limits=limits,
     )
 
 
@@ -187,7 +187,7 @@ def _credential_guard(config: HttpProbeConfig) -> Callable[[httpx.Request], Awai
     trace extension) stays httpx's. A header once dropped stays dropped, since
     each redirect copies the previous request's headers.
     """
-    origin = _origin(httpx.URL(config.url))
+    origin = _origin(parsed_url(config.url))
     dropped = {"authorization"} | {
         name.lower() for name in config.headers if name.lower() not in _CROSS_ORIGIN_SAFE
     }
@@ -198,6 +198,12 @@ def _credential_guard(config: HttpProbeConfig) -> Callable[[httpx.Request], Awai
                 request.headers.pop(name, None)
 
     return guard
+
+
+@functools.lru_cache(maxsize=16384)
+def parsed_url(url: str) -> httpx.URL:
+    """A probe's URL, parsed once rather than twice per run (httpx.URL is immutable)."""
+    return httpx.URL(url)
 
 
 def _origin(url: httpx.URL) -> tuple[str, str, int | None]:

@@ -41,6 +41,7 @@ from exporter.probes.exchange import (
     resolve,
 )
 from exporter.probes.llm_errors import ProviderError, parse_error
+from exporter.probes.network import AsyncioBackend, ProbeTransport
 from exporter.probes.outcome import classify_error, classify_status, describe_exception
 from exporter.probes.results import failure, result
 from exporter.probes.stream import Run, StreamJudge, Verdict, read_stream
@@ -88,16 +89,16 @@ async def _exchange(
 ) -> Verdict:
     config, trace = run.config, run.trace
     url = httpx.URL(config.url.rstrip("/") + call.path)
+    backend = AsyncioBackend()
     if not config.reuse_connections:
-        await resolve(url, trace)
+        await resolve(url, trace, backend)
 
     def make(limits: httpx.Limits) -> httpx.AsyncClient:
         return httpx.AsyncClient(
-            verify=context,
+            transport=ProbeTransport(context, limits, backend),
             timeout=config.effective_timeout,
             follow_redirects=False,
             trust_env=False,  # no proxies or .netrc from the environment: the direct path
-            limits=limits,
         )
 
     # Secrets are revealed only here, into the request.

@@ -53,4 +53,10 @@ def not_after(stream: object) -> float | None:
         return None
     cert = ssl_object.getpeercert()  # {} when verification is disabled
     value = cert.get("notAfter") if cert else None
-    return float(ssl.cert_time_to_seconds(value)) if isinstance(value, str) else None
+    return _seconds(value) if isinstance(value, str) else None
+
+
+@functools.lru_cache(maxsize=1024)
+def _seconds(cert_time: str) -> float:
+    """`ssl.cert_time_to_seconds` (a strptime), once per distinct notAfter."""
+    return float(ssl.cert_time_to_seconds(cert_time))
