@@ -172,6 +172,18 @@ async def test_request_carries_method_body_and_user_agent(servers: Servers) -> N
     assert servers.seen[1]["User-Agent"] == "mine/1"
 
 
+async def test_only_the_encodings_the_bounded_decoder_reads_are_offered(
+    servers: Servers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever httpx could decode (brotli, zstd when installed), probes ask for gzip and
+    deflate only: probes/body.py decodes those with a bound, and refuses the rest."""
+    # What httpx offers by default where brotli and zstandard are installed.
+    monkeypatch.setattr(httpx._client, "ACCEPT_ENCODING", "gzip, deflate, br, zstd")
+    url = await servers.http(respond())
+    assert (await http_probe.run(probe(url))).outcome is Outcome.SUCCESS
+    assert servers.seen[0]["Accept-Encoding"] == "gzip, deflate"
+
+
 async def test_basic_auth_is_sent(servers: Servers) -> None:
     url = await servers.http(respond())
     auth = {"username": "alice", "password": "s3cret-pass"}

@@ -75,6 +75,7 @@ from exporter.probes.outcome import classify_error, classify_status, describe_ex
 from exporter.probes.results import failure, result
 from exporter.probes.tls import ssl_context
 from exporter.probes.trace import Trace
+from exporter.sources.decoding import ACCEPT_ENCODING
 
 __all__ = ["MAX_BODY_BYTES", "MAX_REGEX_BYTES", "USER_AGENT", "run", "ssl_context"]
 
@@ -172,6 +173,8 @@ def _client(config: HttpProbeConfig, transport: ProbeTransport) -> httpx.AsyncCl
         follow_redirects=config.follow_redirects,
         auth=auth,
         trust_env=False,  # no proxies or .netrc from the environment: measure the direct path
+        # Only what the bounded decoder reads (probes/body.py), whatever httpx could offer.
+        headers={"Accept-Encoding": ACCEPT_ENCODING},
         event_hooks={"request": [_credential_guard(config)]},
     )
 

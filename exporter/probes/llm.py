@@ -47,6 +47,7 @@ from exporter.probes.results import failure, result
 from exporter.probes.stream import Run, StreamJudge, Verdict, read_stream
 from exporter.probes.tls import ssl_context
 from exporter.probes.trace import Trace
+from exporter.sources.decoding import ACCEPT_ENCODING
 
 _MEDIA_TYPE = re.compile(r"[A-Za-z0-9!#$&^_.+-]{1,40}/[A-Za-z0-9!#$&^_.+-]{1,60}")
 
@@ -99,6 +100,7 @@ async def _exchange(
             timeout=config.effective_timeout,
             follow_redirects=False,
             trust_env=False,  # no proxies or .netrc from the environment: the direct path
+            headers={"Accept-Encoding": ACCEPT_ENCODING},  # what probes/body.py decodes
         )
 
     # Secrets are revealed only here, into the request.
