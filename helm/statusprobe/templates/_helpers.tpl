@@ -92,7 +92,8 @@ inline web config, or when what the ServiceMonitor needs is missing; renders not
 {{- fail "webConfig: set webConfig.config or webConfig.existingSecret, not both" }}
 {{- end }}
 {{- with $w.config }}
-{{- $tls := hasKey . "tls_server_config" }}
+{{- $tls := false }}
+{{- if hasKey . "tls_server_config" }}{{ $tls = not (kindIs "invalid" (get . "tls_server_config")) }}{{ end }}
 {{- $users := and (hasKey . "basic_auth_users") (not (empty (get . "basic_auth_users"))) }}
 {{- $clientAuth := "NoClientCert" }}
 {{- if $tls }}{{ $clientAuth = (get (get . "tls_server_config" | default dict) "client_auth_type") | default "NoClientCert" }}{{ end }}
