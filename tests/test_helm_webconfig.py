@@ -36,7 +36,8 @@ def one(docs: list[Doc], kind: str) -> Doc:
 
 
 def container(docs: list[Doc]) -> Doc:
-    (found,) = one(docs, "Deployment")["spec"]["template"]["spec"]["containers"]
+    containers: list[Doc] = one(docs, "Deployment")["spec"]["template"]["spec"]["containers"]
+    (found,) = containers
     return found
 
 
