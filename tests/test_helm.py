@@ -396,6 +396,18 @@ def test_notes(helm: Helm, tmp_path: Path) -> None:
     assert "helm test sp -n obs" in plain
     monitored = notes("-f", str(CHART / "ci" / "servicemonitor-values.yaml"))
     assert 'ServiceMonitor sp-statusprobe with the target label region="eu-west-1"' in monitored
+    web = notes("-f", str(CHART / "ci" / "webconfig-values.yaml"))
+    assert "open https://127.0.0.1:10077/" in web
+    assert "sp-statusprobe-web-config, TLS, basic auth." in web
+    assert "tcpSocket probes" in web and "helm test sp -n obs" in web
+    assert "tcpSocket" not in plain and "Sharded" not in plain
+    no_login = notes(
+        "-f", str(CHART / "ci" / "webconfig-values.yaml"),
+        "--set", "webConfig.basicAuthSecret.name=", "--set", "serviceMonitor.enabled=false",
+    )  # fmt: skip
+    assert "No helm test pod" in no_login and "helm test sp" not in no_login
+    sharded = notes("-f", str(CHART / "ci" / "shards-values.yaml"))
+    assert "Sharded: 3 Deployments sp-statusprobe-shard-0 .. -shard-2" in sharded
 
 
 def _leaves(node: Any, prefix: str = "") -> list[str]:

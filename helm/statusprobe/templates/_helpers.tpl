@@ -152,3 +152,10 @@ spec. Then the probes are tcpSocket probes on the same port. */}}
 {{- include "statusprobe.fullname" .root }}
 {{- end }}
 {{- end }}
+
+{{/* "true" when the helm test pod is rendered: not with required client certificates (it
+has none), nor with basic auth and no basicAuthSecret (it could not log in). */}}
+{{- define "statusprobe.helmTestRuns" -}}
+{{- $w := .Values.webConfig }}
+{{- if and .Values.helmTest.enabled (not (and $w.enabled $w.clientCert)) (not (and $w.enabled $w.basicAuth (not $w.basicAuthSecret.name))) }}true{{ end }}
+{{- end }}
