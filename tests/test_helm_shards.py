@@ -132,3 +132,19 @@ def test_schema_rejects_a_bad_shard_count(helm: Helm, bad: str) -> None:
     done = helm.run("template", "sp", str(CHART), "--set", f"shards={bad}", check=False)
     assert done.returncode != 0
     assert "/shards" in done.stderr
+
+
+def test_shard_flags_in_extra_args_and_shards_together_fail(helm: Helm) -> None:
+    done = helm.run(
+        "template", "sp", str(CHART), "-f", str(SHARDS),
+        "--set", "extraArgs[0]=--shard.index=1", check=False,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert "extraArgs has --shard.index=1 but shards is set" in done.stderr
+    # One release per shard: the flags through extraArgs, as the chart README shows.
+    docs = helm.template(
+        "--set", "extraArgs[0]=--shard.index=1", "--set", "extraArgs[1]=--shard.count=4"
+    )
+    (deployment,) = of_kind(docs, "Deployment")
+    args = cli._parser().parse_args(args_of(deployment))
+    assert (args.shard_index, args.shard_count) == (1, 4)

@@ -81,8 +81,16 @@ config ConfigMap is mounted there, read-only). */}}
 {{- define "statusprobe.tlsDir" -}}/etc/statusprobe-tls{{- end }}
 
 {{/* Fails rendering when webConfig's tls/basicAuth/clientCert flags disagree with the
-inline web config, or when what the ServiceMonitor needs is missing; renders nothing. */}}
+inline web config, when what the ServiceMonitor needs is missing, or when extraArgs repeats
+the shard flags that `shards` sets; renders nothing. */}}
 {{- define "statusprobe.webConfigChecks" -}}
+{{- if gt (int .Values.shards) 1 }}
+{{- range .Values.extraArgs }}
+{{- if hasPrefix "--shard." . }}
+{{- fail (printf "extraArgs has %s but shards is set: the chart gives each Deployment its --shard.index and --shard.count" .) }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- $w := .Values.webConfig }}
 {{- if $w.enabled }}
 {{- if and (not $w.config) (not $w.existingSecret) }}
