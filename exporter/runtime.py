@@ -89,7 +89,7 @@ class Runtime:
             self.apply_reload(None)
             return
         try:
-            config = self._select(load_config(self.config_path))
+            config = load_config(self.config_path)
         except ConfigError as exc:
             self.reload_failed(exc)
             raise
@@ -106,11 +106,13 @@ class Runtime:
         )
 
     def apply_reload(self, config: Config | None) -> None:
-        """Put a freshly loaded config in force (None: the embedded default, unchanged)."""
+        """Put a freshly loaded config (the whole file: this replica takes its shard here,
+        whichever way the reload came) in force; None: the embedded default, unchanged."""
         if config is None:
             log.info("reload requested; running the embedded default config, nothing to reload")
             self._config_loaded(self.config)
             return
+        config = self._select(config)
         self.config = config
         self._config_loaded(config)
         if self.scheduler is not None:

@@ -14,6 +14,7 @@ import yaml
 
 from exporter.config import Config, ShardConfig, load_config, parse_config
 from exporter.errors import ConfigError
+from exporter.http.reloads import Reloader
 from exporter.runtime import Runtime
 from exporter.sharding import make_shard, select, shard_of
 
@@ -191,3 +192,17 @@ def test_runtime_keeps_the_flag_shard_across_reloads(tmp_path: Path) -> None:
     }
     assert first <= names(runtime.config)[1]
     assert set(runtime.state.snapshot().probes) == names(runtime.config)[1]
+
+
+async def test_sighup_and_http_reloads_keep_the_shard(tmp_path: Path) -> None:
+    """SIGHUP and POST /-/reload go through the Reloader, not Runtime.reload(): the
+    shard must hold there too."""
+    path = tmp_path / "c.yml"
+    path.write_text(yaml.safe_dump(raw_config(4, 40)), encoding="utf-8")
+    shard = ShardConfig(index=1, count=2)
+    runtime = Runtime(load_config(path), path, shard=shard)
+    path.write_text(yaml.safe_dump(raw_config(4, 80)), encoding="utf-8")
+    await Reloader(runtime).reload()
+    expected = {f"probe-{i}" for i in range(80) if shard_of(f"probe-{i}", 2) == 1}
+    assert names(runtime.config)[1] == expected
+    assert set(runtime.state.snapshot().probes) == expected
