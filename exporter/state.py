@@ -14,9 +14,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 
-from exporter.board.history import History, Poll, Run
 from exporter.caps import DROP_KINDS, dropped
 from exporter.config import Config, ProbeConfig, StatusPageConfig
+from exporter.history import History, Poll, Run
 from exporter.metrics import DURATION_BUCKETS, TTFT_BUCKETS
 from exporter.models import Outcome, PageSnapshot, PollError, ProbeResult
 
@@ -168,7 +168,9 @@ class State:
     def __init__(self) -> None:
         self._pages: dict[str, PageState] = {}
         self._probes: dict[str, ProbeState] = {}
-        self.history = History()  # the board's rings (exporter/board/history.py)
+        self.history = (
+            History()
+        )  # recent runs and polls, bounded (history.py); the board reads them
 
     def apply_config(self, config: Config) -> None:
         """Track exactly the configured items; counters survive for names kept."""

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from exporter.board import html, view
-from exporter.board.history import MINUTES, POLLS, RUNS, History, Minutes, Poll, Run
 from exporter.board.judge import admitted, failures
 from exporter.config import parse_config
+from exporter.history import MINUTES, POLLS, RUNS, History, Minutes, Poll, Run
 from exporter.models import (
     Component,
     ComponentStatus,

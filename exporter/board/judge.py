@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from exporter.board.history import Poll, Run
 from exporter.durations import parse_duration
+from exporter.history import Poll, Run
 from exporter.models import Outcome
 from exporter.rules import Params
 

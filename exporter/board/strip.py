@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from html import escape
 
-from exporter.board.history import Poll, Run
+from exporter.history import Poll, Run
 from exporter.models import Outcome
 
 WIDTH = 600  # the viewBox; the SVG scales to its container

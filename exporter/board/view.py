@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from exporter.board.history import History, Poll, Run
 from exporter.board.judge import DIVERGENCE_WINDOW, MIN_SPAN, Verdict, admitted, failures
 from exporter.durations import format_duration
 from exporter.exposition.series import target_host
+from exporter.history import History, Poll, Run
 from exporter.models import Incident, PageSnapshot
 from exporter.state import PageState, ProbeState, StateSnapshot
 

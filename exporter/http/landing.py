@@ -7,8 +7,8 @@ import time
 
 from exporter import __version__
 from exporter.board import html, view
-from exporter.board.history import History
 from exporter.board.view import Options
+from exporter.history import History
 from exporter.state import StateSnapshot
 
 
