@@ -4,9 +4,9 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from aiohttp.test_utils import TestServer
 
 from tests import resolver
+from tests.tools import serving
 from tests.upstream import Upstream
 
 resolver.install()  # no test asks the system resolver (tests/resolver.py)
@@ -45,10 +45,8 @@ def snapshot_update(request: pytest.FixtureRequest) -> bool:
 async def upstream() -> AsyncIterator[tuple[Upstream, str]]:
     """A simulated status page + API on loopback; yields (controller, base URL)."""
     sim = Upstream()
-    server = TestServer(sim.app(), host="127.0.0.1")
-    await server.start_server()
-    try:
-        yield sim, str(server.make_url("")).rstrip("/")
-    finally:
-        sim.hold.set()
-        await server.close()
+    async with serving(sim.app()) as base:
+        try:
+            yield sim, base
+        finally:
+            sim.hold.set()

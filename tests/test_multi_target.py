@@ -12,13 +12,14 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.config import MultiTargetConfig, parse_config
 from exporter.errors import ConfigError
 from exporter.http.app import create_app
 from exporter.runtime import Runtime
+from tests.tools import serving
 from tests.upstream import fixture
 
 Client = TestClient  # type: ignore[type-arg]
@@ -56,20 +57,11 @@ class Pages:
         return web.json_response(self.summary)
 
 
-async def _serve(app: web.Application) -> AsyncIterator[str]:
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    try:
-        yield str(server.make_url("")).rstrip("/")
-    finally:
-        await server.close()
-
-
 @pytest.fixture
 async def pages() -> AsyncIterator[tuple[Pages, str]]:
     sim = Pages()
     try:
-        async for base in _serve(sim.app()):
+        async with serving(sim.app()) as base:
             yield sim, base
     finally:
         sim.release.set()
@@ -304,7 +296,7 @@ async def test_a_redirect_to_an_origin_outside_the_allow_list_is_refused(
 ) -> None:
     sim, base = pages
     other = Pages()  # another origin (port): think 169.254.169.254
-    async for other_base in _serve(other.app()):
+    async with serving(other.app()) as other_base:
         sim.redirect_to = f"{other_base}/ok/api/v2/summary.json"
         client = await exporter(allowed_targets=[r"http://127\.0\.0\.1:\d+/redirect"])
         samples = await probe(client, target=f"{base}/redirect", name="acme")

@@ -21,7 +21,6 @@ import httpx
 import pytest
 import yaml
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 from prometheus_client import CollectorRegistry
 
 from exporter import sources
@@ -36,6 +35,7 @@ from exporter.sources.client import PollClient, new_poll_client
 from exporter.sources.decoding import BoundedDecoder, DecodingFailed, LimitExceeded
 from exporter.sources.fetch import get_json
 from exporter.sources.revalidate import ResponseStore, Stored
+from tests.tools import serving
 
 FIXTURES = Path(__file__).parent / "fixtures" / "statuspage"
 
@@ -96,12 +96,8 @@ class Server:
 @pytest.fixture
 async def server() -> AsyncIterator[tuple[Server, str]]:
     sim = Server()
-    test_server = TestServer(sim.app(), host="127.0.0.1")
-    await test_server.start_server()
-    try:
-        yield sim, str(test_server.make_url("")).rstrip("/")
-    finally:
-        await test_server.close()
+    async with serving(sim.app()) as base:
+        yield sim, base
 
 
 @pytest.fixture
@@ -320,20 +316,6 @@ class Validating:
         raise web.HTTPMovedPermanently("/api/v2/summary.json")
 
 
-async def _page_server(sim: Validating) -> AsyncIterator[str]:
-    async for base in _server(sim.app()):
-        yield base
-
-
-async def _server(app: web.Application) -> AsyncIterator[str]:
-    test_server = TestServer(app, host="127.0.0.1")
-    await test_server.start_server()
-    try:
-        yield str(test_server.make_url("")).rstrip("/")
-    finally:
-        await test_server.close()
-
-
 @pytest.fixture
 async def polite() -> AsyncIterator[tuple[PollClient, ResponseStore]]:
     store = ResponseStore()
@@ -351,7 +333,7 @@ async def test_a_304_reuses_the_stored_page_and_is_a_successful_poll(
 ) -> None:
     client, store = polite
     sim = Validating(validator)
-    async for base in _page_server(sim):
+    async with serving(sim.app()) as base:
         snapshots = [await sources.poll(client, _page(base)) for _ in range(5)]
     assert (sim.bodies, sim.not_modified) == (1, 4)
     assert all(s == snapshots[0] for s in snapshots)
@@ -367,7 +349,7 @@ async def test_a_changed_page_is_fetched_again_and_its_new_validator_kept(
 ) -> None:
     client, _ = polite
     sim = Validating("etag")
-    async for base in _page_server(sim):
+    async with serving(sim.app()) as base:
         assert (await sources.poll(client, _page(base))).description == "Version 1"
         sim.version = 2
         assert (await sources.poll(client, _page(base))).description == "Version 2"
@@ -381,7 +363,7 @@ async def test_the_store_keeps_the_compressed_body_and_counts_wire_bytes_saved(
 ) -> None:
     client, store = polite
     sim = Validating("etag", gzip_body=True)
-    async for base in _page_server(sim):
+    async with serving(sim.app()) as base:
         first = await sources.poll(client, _page(base))
         assert await sources.poll(client, _page(base)) == first
     assert sim.wire_bytes < len(SUMMARY)  # gzip on the wire
@@ -395,10 +377,10 @@ async def test_measured_bytes_saved_over_an_hour_of_polls(
     """60 polls of an unchanged page (an hour at the default 60s interval)."""
     client, store = polite
     plain, etag = Validating("none"), Validating("etag")
-    async for base in _page_server(plain):
+    async with serving(plain.app()) as base:
         for _ in range(60):
             await sources.poll(client, _page(base))
-    async for base in _page_server(etag):
+    async with serving(etag.app()) as base:
         for _ in range(60):
             await sources.poll(client, _page(base))
     assert plain.wire_bytes == 60 * len(SUMMARY.replace(b"All Systems Operational", b"Version 1"))
@@ -415,7 +397,7 @@ async def test_no_store_is_respected(
     client, store = polite
     sim = Validating("etag")
     sim.extra_headers = extra
-    async for base in _page_server(sim):
+    async with serving(sim.app()) as base:
         for _ in range(3):
             await sources.poll(client, _page(base))
     assert (sim.bodies, sim.not_modified, len(store)) == (3, 0, 0)
@@ -426,7 +408,7 @@ async def test_a_page_without_validators_is_not_stored(
 ) -> None:
     client, store = polite
     sim = Validating("none")
-    async for base in _page_server(sim):
+    async with serving(sim.app()) as base:
         await sources.poll(client, _page(base))
         await sources.poll(client, _page(base))
     assert (sim.bodies, len(store)) == (2, 0)
@@ -437,7 +419,7 @@ async def test_revalidation_follows_a_redirect(
 ) -> None:
     client, _ = polite
     sim = Validating("etag")
-    async for base in _page_server(sim):
+    async with serving(sim.app()) as base:
         for _ in range(3):
             await sources.poll(client, _page(base + "/moved"))
     assert (sim.bodies, sim.not_modified) == (1, 2)
@@ -445,10 +427,9 @@ async def test_revalidation_follows_a_redirect(
 
 async def test_a_client_without_a_store_sends_plain_requests() -> None:
     sim = Validating("etag")
-    async with new_poll_client() as client:
-        async for base in _page_server(sim):
-            await sources.poll(client, _page(base))
-            await sources.poll(client, _page(base))
+    async with new_poll_client() as client, serving(sim.app()) as base:
+        await sources.poll(client, _page(base))
+        await sources.poll(client, _page(base))
     assert (sim.bodies, sim.not_modified) == (2, 0)
 
 
@@ -457,7 +438,7 @@ async def test_a_body_abandoned_half_way_is_not_stored(
 ) -> None:
     client, store = polite
     sim = Validating("etag")
-    async for base in _page_server(sim):
+    async with serving(sim.app()) as base:
         with pytest.raises(PollFailed):
             await get_json(client, base + "/api/v2/summary.json", timeout=2.0, max_bytes=100)
     assert len(store) == 0
@@ -514,7 +495,7 @@ async def test_retry_after_holds_the_next_poll_back(form: str, tmp_path: Path) -
     later = email.utils.formatdate(time.time() + 3, usegmt=True)
     retry_after = "1" if form == "seconds" else later
     sim = Limited(retry_after)
-    async for base in _server(sim.app()):
+    async with serving(sim.app()) as base:
         runtime = await _run_exporter(base, 1.2, tmp_path)
     # Every 200ms for 1.2s would be ~6 polls; Retry-After (1s, or a date 3s ahead) allows
     # the first one and at most one more.
@@ -526,7 +507,7 @@ async def test_retry_after_holds_the_next_poll_back(form: str, tmp_path: Path) -
 
 async def test_a_bare_429_doubles_the_wait(tmp_path: Path) -> None:
     sim = Limited(None)
-    async for base in _server(sim.app()):
+    async with serving(sim.app()) as base:
         await _run_exporter(base, 1.3, tmp_path)
     # Waits of at least 0.4s, 0.8s after the first poll at 0s: 2 or 3 polls, not ~6.
     assert 2 <= sim.hits <= 3

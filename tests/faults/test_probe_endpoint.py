@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
 from exporter.config import MultiTargetConfig, parse_config
 from exporter.http import multi_target as multi_target_module
@@ -28,6 +28,7 @@ from exporter.runtime import Runtime
 from exporter.sources.fetch import RequestRefused
 from tests import resolver
 from tests.faults.hostile import huge_statuspage
+from tests.tools import serving
 
 Client = TestClient  # type: ignore[type-arg]
 LOOPBACK = r"http://127\.0\.0\.1:\d+(/.*)?"
@@ -65,13 +66,11 @@ class Upstream:
 @pytest.fixture
 async def upstream() -> AsyncIterator[tuple[Upstream, str]]:
     sim = Upstream()
-    server = TestServer(sim.app(), host="127.0.0.1")
-    await server.start_server()
-    try:
-        yield sim, str(server.make_url("")).rstrip("/")
-    finally:
-        sim.release.set()
-        await server.close()
+    async with serving(sim.app()) as base:
+        try:
+            yield sim, base
+        finally:
+            sim.release.set()
 
 
 async def start(aiohttp_client: Any, **multi_target: Any) -> tuple[Client, web.Application]:
