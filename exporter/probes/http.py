@@ -70,9 +70,10 @@ from exporter.probes.exchange import (
 )
 from exporter.probes.jsonpath import json_problem
 from exporter.probes.llm_errors import ProviderError, parse_error
-from exporter.probes.network import AsyncioBackend, ProbeTransport
+from exporter.probes.network import AsyncioBackend
 from exporter.probes.outcome import classify_error, classify_status, describe_exception
 from exporter.probes.results import failure, result
+from exporter.probes.single_use import transport
 from exporter.probes.tls import ssl_context
 from exporter.probes.trace import Trace
 from exporter.sources.decoding import ACCEPT_ENCODING
@@ -142,8 +143,8 @@ async def _exchange(
     if not config.reuse_connections:
         await resolve(url, trace, backend)
 
-    def make(limits: httpx.Limits) -> httpx.AsyncClient:
-        return _client(config, ProbeTransport(context, limits, backend))
+    def make(limits: httpx.Limits | None) -> httpx.AsyncClient:
+        return _client(config, transport(context, limits, backend))
 
     async with lease(clients, config, make) as held:
         try:
@@ -163,7 +164,7 @@ async def _exchange(
             held.remember(trace)
 
 
-def _client(config: HttpProbeConfig, transport: ProbeTransport) -> httpx.AsyncClient:
+def _client(config: HttpProbeConfig, transport: httpx.AsyncBaseTransport) -> httpx.AsyncClient:
     auth = None
     if config.basic_auth is not None:
         auth = httpx.BasicAuth(config.basic_auth.username, config.basic_auth.password_value())

@@ -41,9 +41,10 @@ from exporter.probes.exchange import (
     resolve,
 )
 from exporter.probes.llm_errors import ProviderError, parse_error
-from exporter.probes.network import AsyncioBackend, ProbeTransport
+from exporter.probes.network import AsyncioBackend
 from exporter.probes.outcome import classify_error, classify_status, describe_exception
 from exporter.probes.results import failure, result
+from exporter.probes.single_use import transport
 from exporter.probes.stream import Run, StreamJudge, Verdict, read_stream
 from exporter.probes.tls import ssl_context
 from exporter.probes.trace import Trace
@@ -94,9 +95,9 @@ async def _exchange(
     if not config.reuse_connections:
         await resolve(url, trace, backend)
 
-    def make(limits: httpx.Limits) -> httpx.AsyncClient:
+    def make(limits: httpx.Limits | None) -> httpx.AsyncClient:
         return httpx.AsyncClient(
-            transport=ProbeTransport(context, limits, backend),
+            transport=transport(context, limits, backend),
             timeout=config.effective_timeout,
             follow_redirects=False,
             trust_env=False,  # no proxies or .netrc from the environment: the direct path

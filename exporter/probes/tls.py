@@ -30,6 +30,13 @@ def ssl_context(tls: TLSConfig) -> ssl.SSLContext:
 
 @functools.lru_cache(maxsize=64)
 def _cached_context(ca_file: str | None, stamp: int, *, insecure: bool) -> ssl.SSLContext:
+    context = _new_context(ca_file, insecure=insecure)
+    # HTTP/1.1 only, as httpcore offers it (it sets this on every connect it makes).
+    context.set_alpn_protocols(["http/1.1"])
+    return context
+
+
+def _new_context(ca_file: str | None, *, insecure: bool) -> ssl.SSLContext:
     if insecure:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.check_hostname = False
