@@ -30,6 +30,7 @@ class Counting:
     accepted: int = 0
     closed: int = 0
     paths: list[str] = field(default_factory=list)
+    cookies: list[str] = field(default_factory=list)  # each request's Cookie header
     other_port: int = 0  # where /away redirects to
 
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -39,6 +40,8 @@ class Counting:
                 head = await reader.readuntil(b"\r\n\r\n")
                 path = head.split(b" ", 2)[1].decode()
                 self.paths.append(path)
+                cookie = [v for k, _, v in _fields(head) if k == "cookie"]
+                self.cookies.append(cookie[0] if cookie else "")
                 writer.write(self._answer(path))
                 await writer.drain()
                 if path == "/close":
@@ -54,15 +57,29 @@ class Counting:
             return _response("302 Found", b"", location="/ok")
         if path == "/close":  # the server closes after this redirect
             return _response("302 Found", b"", location="/ok", close=True)
+        if path == "/bake":
+            return _response("302 Found", b"", location="/ok", cookie="run=1")
         if path == "/away":
             return _response("302 Found", b"", location=f"http://127.0.0.1:{self.other_port}/ok")
         return _response("200 OK", b"fine")
 
 
-def _response(status: str, body: bytes, *, location: str = "", close: bool = False) -> bytes:
+def _fields(head: bytes) -> list[tuple[str, str, str]]:
+    lines = head.decode("latin-1").split("\r\n")[1:]
+    return [
+        (name.strip().lower(), sep, value.strip())
+        for name, sep, value in (line.partition(":") for line in lines if line)
+    ]
+
+
+def _response(
+    status: str, body: bytes, *, location: str = "", close: bool = False, cookie: str = ""
+) -> bytes:
     lines = [f"HTTP/1.1 {status}", f"Content-Length: {len(body)}"]
     if location:
         lines.append(f"Location: {location}")
+    if cookie:
+        lines.append(f"Set-Cookie: {cookie}; Path=/")
     if close:
         lines.append("Connection: close")
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
@@ -143,6 +160,16 @@ async def test_a_cross_origin_redirect_closes_the_first_connection() -> None:
     assert result.outcome is Outcome.SUCCESS, result.detail
     assert (first.accepted, second.accepted) == (1, 1)
     assert (first.paths, second.paths) == (["/away"], ["/ok"])
+
+
+async def test_a_cookie_a_redirect_sets_is_sent_within_the_run_only() -> None:
+    # probes/cookies.py skips the cookie jar for responses without Set-Cookie only.
+    async with counting_server() as server:
+        config = _probe(f"http://127.0.0.1:{server.port}/bake")
+        results = [await run_probe(config) for _ in range(2)]
+    assert [r.outcome for r in results] == [Outcome.SUCCESS] * 2
+    assert server.paths == ["/bake", "/ok"] * 2
+    assert server.cookies == ["", "run=1"] * 2  # the next run starts without it
 
 
 async def test_a_pooled_probe_still_keeps_its_connection() -> None:

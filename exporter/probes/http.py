@@ -60,6 +60,7 @@ from exporter.offload import check_off_loop
 from exporter.probes.body_regex import TIMEOUT as REGEX_TIMEOUT
 from exporter.probes.body_regex import RegexTimedOut, body_matches
 from exporter.probes.clients import ProbeClients, lease
+from exporter.probes.cookies import parse_only_set_cookies
 from exporter.probes.exchange import (
     MAX_BODY_BYTES,
     USER_AGENT,
@@ -168,7 +169,7 @@ def _client(config: HttpProbeConfig, transport: httpx.AsyncBaseTransport) -> htt
     auth = None
     if config.basic_auth is not None:
         auth = httpx.BasicAuth(config.basic_auth.username, config.basic_auth.password_value())
-    return httpx.AsyncClient(
+    client = httpx.AsyncClient(
         transport=transport,  # the TLS settings and limits are the transport's
         timeout=config.effective_timeout,
         follow_redirects=config.follow_redirects,
@@ -178,6 +179,7 @@ def _client(config: HttpProbeConfig, transport: httpx.AsyncBaseTransport) -> htt
         headers={"Accept-Encoding": ACCEPT_ENCODING},
         event_hooks={"request": [_credential_guard(config)]},
     )
+    return parse_only_set_cookies(client)
 
 
 def _credential_guard(config: HttpProbeConfig) -> Callable[[httpx.Request], Awaitable[None]]:

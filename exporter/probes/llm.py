@@ -32,6 +32,7 @@ import httpx
 from exporter.config import LLMProbeBase
 from exporter.models import Outcome, ProbeResult
 from exporter.probes.clients import ProbeClients, lease
+from exporter.probes.cookies import parse_only_set_cookies
 from exporter.probes.exchange import (
     MAX_ERROR_BODY_BYTES,
     USER_AGENT,
@@ -96,13 +97,14 @@ async def _exchange(
         await resolve(url, trace, backend)
 
     def make(limits: httpx.Limits | None) -> httpx.AsyncClient:
-        return httpx.AsyncClient(
+        client = httpx.AsyncClient(
             transport=transport(context, limits, backend),
             timeout=config.effective_timeout,
             follow_redirects=False,
             trust_env=False,  # no proxies or .netrc from the environment: the direct path
             headers={"Accept-Encoding": ACCEPT_ENCODING},  # what probes/body.py decodes
         )
+        return parse_only_set_cookies(client)
 
     # Secrets are revealed only here, into the request.
     headers = httpx.Headers({k: v.get_secret_value() for k, v in config.headers.items()})
