@@ -171,7 +171,9 @@ def _client(config: HttpProbeConfig, transport: httpx.AsyncBaseTransport) -> htt
         auth = httpx.BasicAuth(config.basic_auth.username, config.basic_auth.password_value())
     client = httpx.AsyncClient(
         transport=transport,  # the TLS settings and limits are the transport's
-        timeout=config.effective_timeout,
+        # No timer per connect, read or write: each would be as long as the run's own
+        # deadline (asyncio.timeout in run()) and start after it, so it could never fire first.
+        timeout=None,
         follow_redirects=config.follow_redirects,
         auth=auth,
         trust_env=False,  # no proxies or .netrc from the environment: measure the direct path

@@ -99,7 +99,9 @@ async def _exchange(
     def make(limits: httpx.Limits | None) -> httpx.AsyncClient:
         client = httpx.AsyncClient(
             transport=transport(context, limits, backend),
-            timeout=config.effective_timeout,
+            # No timer per connect, read or write: each would be as long as the run's own
+            # deadline (asyncio.timeout in run()) and start after it, so it could never fire first.
+            timeout=None,
             follow_redirects=False,
             trust_env=False,  # no proxies or .netrc from the environment: the direct path
             headers={"Accept-Encoding": ACCEPT_ENCODING},  # what probes/body.py decodes
