@@ -5,17 +5,17 @@
 
 - `dns`: our own timed `getaddrinfo` of the URL's host before the request
   (omitted for an IP-literal host, and with `reuse_connections`, where a
-  kept-alive connection resolves nothing). httpcore resolves again inside its
-  connect; with a caching resolver (nscd, systemd-resolved, node-local DNS)
-  that second lookup is a cache hit, otherwise `connect` includes it.
-- `connect`: httpcore's `connect_tcp` (TCP handshake), summed over redirects.
-- `tls`: httpcore's `start_tls` (full handshake: no session resumption).
+  kept-alive connection resolves nothing). The connect goes to the addresses
+  found (network.py); a redirect to another host is looked up inside `connect`.
+- `connect`: the `connect_tcp` step (TCP handshake), summed over redirects.
+- `tls`: the `start_tls` step (full handshake: no session resumption).
 - `ttfb`: request headers sent -> response headers received (summed over
   redirects): the server's think time plus one round trip.
 - `transfer`: reading the final response body, up to `MAX_BODY_BYTES`.
 
 A phase that did not happen is omitted. Each run opens a new connection unless
-`reuse_connections` (clients.py). The `detail` of a result never holds header
+`reuse_connections` (clients.py): without it, a run's requests go through a
+transport of their own without a pool (single_use.py). The `detail` of a result never holds header
 values, tokens, the URL (query string, userinfo) or the response body.
 
 Body expectations: `expect.body_contains` is looked for in the whole kept body
