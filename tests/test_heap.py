@@ -58,6 +58,7 @@ async def test_the_runtime_settles_at_start_and_on_every_reload() -> None:
     try:
         first = runtime.config.probes[0]
         assert not _tracked(first)
+        assert not _tracked(runtime.state.history.probes["p0"])  # made with the config
         garbage = Node()
         garbage.other = garbage
         gone = weakref.ref(garbage)
