@@ -8,14 +8,15 @@
 ARG PYTHON_IMAGE=docker.io/library/python:3.11-slim-bookworm
 
 # --- build: statusprobe's wheel, installed with its dependencies into a virtualenv ----------
+# With the uvloop extra: the event loop in C costs a probe 15-30 % less CPU (docs/benchmarks.md).
 FROM ${PYTHON_IMAGE} AS build
 ARG WHEELHOUSE=
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_ROOT_USER_ACTION=ignore
 COPY . /src
 RUN python3 -m venv /opt/statusprobe \
  && /opt/statusprobe/bin/pip wheel --quiet --wheel-dir /wheels \
-      ${WHEELHOUSE:+--no-index --find-links=/src/${WHEELHOUSE}} /src \
- && /opt/statusprobe/bin/pip install --quiet --no-index --find-links=/wheels statusprobe \
+      ${WHEELHOUSE:+--no-index --find-links=/src/${WHEELHOUSE}} "/src[uvloop]" \
+ && /opt/statusprobe/bin/pip install --quiet --no-index --find-links=/wheels "statusprobe[uvloop]" \
  && /opt/statusprobe/bin/pip uninstall --quiet --yes pip setuptools
 
 # --- runtime: the virtualenv on the same slim base, as a non-root numeric user --------------

@@ -7,12 +7,15 @@ filled with the largest bench size) and, in alternating windows, lets a client i
 separate process scrape continuously, with Prometheus's headers (OpenMetrics, gzip):
   * /metrics-old: the handler as it was before the native writer (exporter/exposition/),
     prometheus_client's encoder over the whole registry in asyncio.to_thread;
-  * /metrics: as shipped, exposition.render in asyncio.to_thread; scraped back to back,
-    few entries change between two scrapes, so its line cache is nearly always warm;
+  * /metrics-thread: exposition.render in asyncio.to_thread, as shipped until the render
+    was written in steps;
+  * /metrics: as shipped, exposition.render_async, on the loop in steps of a few ms;
+    scraped back to back, few entries change between two scrapes, so its line cache is
+    nearly always warm;
   * /metrics-cold: the same with an empty line cache at every scrape (a new collector over
     the same State; the other collectors left out), the worst case: the first scrape after
     a start or reload, when every entry is rendered;
-  * /metrics-inline: as shipped, but rendering on the loop instead of in a thread.
+  * /metrics-inline: exposition.render on the loop in one go.
 Meanwhile a sampler on the loop sleeps 1 ms over and over and records how late it wakes:
 that lateness is what a probe's timer would suffer. In every window, idle included, a
 task records probe results and page polls at the rate of 5000 probes every 30 s and 300
@@ -52,8 +55,9 @@ RATIOS = ("lag p50 ms", "lag p99 ms", "lag max ms", "time in stalls >10ms %", "s
 MODES = {  # name: path (None: no scrapes)
     "idle": None,
     "old, to_thread": "/metrics-old",
-    "new, to_thread (shipped)": "/metrics",
-    "new cold, to_thread": "/metrics-cold",
+    "new, to_thread": "/metrics-thread",
+    "new, in steps (shipped)": "/metrics",
+    "new cold, in steps": "/metrics-cold",
     "new, inline": "/metrics-inline",
 }
 
@@ -77,12 +81,19 @@ async def metrics_cold(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     fresh = Exposition(runtime.state, runtime.registry)
     accept = request.headers.get("Accept", "")
-    body, content_type = await asyncio.to_thread(fresh.render, accept)
+    body, content_type = await fresh.render_async(accept)
+    return _response(request, body, content_type)
+
+
+async def metrics_thread(request: web.Request) -> web.Response:
+    """The shipped renderer in a thread, as /metrics served it before the steps."""
+    accept = request.headers.get("Accept", "")
+    body, content_type = await asyncio.to_thread(request.app[RUNTIME].exposition.render, accept)
     return _response(request, body, content_type)
 
 
 async def metrics_inline(request: web.Request) -> web.Response:
-    """The shipped renderer without asyncio.to_thread: the render blocks the loop."""
+    """The shipped renderer in one go on the loop: the render blocks the loop."""
     accept = request.headers.get("Accept", "")
     body, content_type = request.app[RUNTIME].exposition.render(accept)
     return _response(request, body, content_type)
@@ -183,6 +194,7 @@ async def main() -> None:
     app = create_app(runtime)
     app.router.add_get("/metrics-old", metrics_old)
     app.router.add_get("/metrics-cold", metrics_cold)
+    app.router.add_get("/metrics-thread", metrics_thread)
     app.router.add_get("/metrics-inline", metrics_inline)
     runner = web.AppRunner(app)
     await runner.setup()

@@ -12,8 +12,10 @@ scraped every 15 s like Prometheus (OpenMetrics, gzip). Reported, summed or wors
 over the shards: probes/s achieved vs due, skipped runs, scheduler lag p50/p99 (from
 `statusprobe_scheduler_lag_seconds`, interpolated in its buckets as
 histogram_quantile() does), CPU ms per probe and % of one core (/proc), RSS and its
-peak, /metrics scrape time and size (uncompressed), and the time to the first
-complete round. Every run is bounded: the processes are stopped by PID at the end.
+peak, /metrics scrape time and size (uncompressed), the time to the first complete
+round, and the full garbage collections in the window (count, median and longest pause:
+bench/gc_pauses/ logs them from inside the child). Every run is bounded: the processes
+are stopped by PID at the end.
 """
 
 from __future__ import annotations
@@ -41,12 +43,14 @@ class Scrape:
     text: str
     seconds: float
     cpu: float
+    at: float  # unix time when it ended
 
 
 @dataclass
 class Shard:
     pid: int
     port: int
+    gc_log: Path
     ready_s: float = 0.0
     first: Scrape | None = None
     last: Scrape | None = None
@@ -58,7 +62,7 @@ async def _scrape(session: aiohttp.ClientSession, shard: Shard) -> Scrape:
     began = time.perf_counter()
     async with session.get(f"http://127.0.0.1:{shard.port}/metrics", headers=headers) as r:
         text = await r.text()
-    return Scrape(text, time.perf_counter() - began, cpu_seconds(shard.pid))
+    return Scrape(text, time.perf_counter() - began, cpu_seconds(shard.pid), time.time())
 
 
 def _buckets(text: str) -> list[tuple[float, float]]:
@@ -118,11 +122,24 @@ async def measure(shards: list[Shard], warmup: float, seconds: float, started: f
                 shard.scrape_s.append(last.seconds)
 
 
+def _gc_pauses(shard: Shard) -> list[float]:
+    """The shard's full garbage collections in the measured window, in milliseconds."""
+    assert shard.first is not None and shard.last is not None
+    found = []
+    if shard.gc_log.exists():
+        for line in shard.gc_log.read_text().splitlines():
+            at, ms = (float(x) for x in line.split())
+            if shard.first.at <= at <= shard.last.at:
+                found.append(ms)
+    return found
+
+
 def run_case(
     args: argparse.Namespace, tmp: Path, url: str, size: int, count: int
 ) -> dict[str, float]:
     config = statusprobe_config(tmp / f"scale-{size}.yml", url, tmp / "ca.pem", size, args.interval)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # bench/gc_pauses/sitecustomize.py logs each full garbage collection of the child.
+    pythonpath = f"{ROOT / 'bench' / 'gc_pauses'}{os.pathsep}{ROOT}"
     shards = []
     started = time.perf_counter()
     with contextlib.ExitStack() as stack:
@@ -131,8 +148,10 @@ def run_case(
             argv = statusprobe_args(sys.executable, config, port)
             if count > 1:
                 argv += ["--shard.index", str(index), "--shard.count", str(count)]
+            gc_log = tmp / f"gc{size}-{count}-{index}.log"
+            env = {**os.environ, "PYTHONPATH": pythonpath, "GC_PAUSES_LOG": str(gc_log)}
             proc = stack.enter_context(child(argv, port=port, env=env, log=tmp / f"s{index}.log"))
-            shards.append(Shard(proc.pid, port))
+            shards.append(Shard(proc.pid, port, gc_log))
         asyncio.run(measure(shards, args.warmup, args.seconds, started))
         rss = [rss_bytes(s.pid) for s in shards]
         hwm = [hwm_bytes(s.pid) for s in shards]
@@ -158,6 +177,7 @@ def run_case(
         skipped += _metric_sum(
             b, "statusprobe_scheduler_skipped_runs_total", 'kind="probe"'
         ) - _metric_sum(a, "statusprobe_scheduler_skipped_runs_total", 'kind="probe"')
+    pauses = [_gc_pauses(s) for s in shards]
     series = [
         sum(1 for line in s.last.text.splitlines() if line and line[0] != "#")
         for s in shards
@@ -181,6 +201,11 @@ def run_case(
             * 1e3,
             "series per scrape (max shard)": max(series),
             "/metrics MB (max shard)": max(len(s.last.text) for s in shards if s.last) / 1e6,
+            "full GCs in window (max shard)": max(len(p) for p in pauses),
+            "full GC ms median (worst shard)": max(
+                (sorted(p)[len(p) // 2] for p in pauses if p), default=0.0
+            ),
+            "full GC ms max (worst shard)": max((max(p) for p in pauses if p), default=0.0),
         }
     )
     return row

@@ -119,7 +119,7 @@ def main() -> None:
         print("\nuvloop / asyncio (median over rounds):")
         for key in ("CPU ms / 1000 runs", "lag p50 ms", "lag p99 ms"):
             uv, aio = (median_of(rows, loop, key) for loop in ("uvloop", "asyncio"))
-            print(f"  {key:22}{uv / aio:6.2f}")
+            print(f"  {key:22}{uv / aio:6.2f}" if aio else f"  {key:22}{'-':>6}")
 
 
 def median_of(rows: dict[str, dict[str, float]], loop: str, key: str) -> float:

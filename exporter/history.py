@@ -3,18 +3,23 @@
 Each probe keeps its last `RUNS` runs (the history strip, the short windows) and one
 success/total count per minute for the last `MINUTES` minutes (the long windows); each page
 keeps its last `POLLS` polls. Memory is bounded by the number of configured items: about
-43 KB per probe and 14 KB per page (docs/board.md). They are appended to on the event loop;
+12 to 20 KB per probe and 14 KB per page (docs/board.md). They are appended to on the event loop;
 the board copies them there (`History.copy()`) and renders the copy in a thread.
 """
 
 from __future__ import annotations
 
+import math
 from array import array
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from exporter.models import ComponentStatus, Outcome, PageSnapshot, ProbeResult
+
+OUTCOMES = tuple(Outcome)
+_OUTCOME_INDEX = {o: i for i, o in enumerate(OUTCOMES)}
+_SUCCESS = _OUTCOME_INDEX[Outcome.SUCCESS]
 
 RUNS = 120  # per probe: the strip's cells, and the windows they cover
 POLLS = 120  # per page
@@ -99,65 +104,153 @@ class Poll:
 
 
 class Minutes:
-    """Success and total counts per minute for the last `size` minutes, in three arrays."""
+    """Success and total counts per minute for the last `size` minutes: two arrays of
+    16-bit counts and the newest minute written; a bucket's minute follows from its place."""
+
+    __slots__ = ("_last", "_ok", "_total", "bucket", "size")
 
     def __init__(self, size: int = MINUTES, bucket: float = BUCKET) -> None:
         self.size = size
         self.bucket = bucket
-        self._minute = array("q", [-1]) * size
-        self._total = array("I", [0]) * size
-        self._ok = array("I", [0]) * size
+        self._last = -size  # the newest minute counted; nothing counted yet
+        self._total = array("H", bytes(2 * size))
+        self._ok = array("H", bytes(2 * size))
 
     def copy(self) -> Minutes:
-        other = Minutes(self.size, self.bucket)
-        other._minute, other._total, other._ok = self._minute[:], self._total[:], self._ok[:]
+        other = Minutes.__new__(Minutes)
+        other.size, other.bucket, other._last = self.size, self.bucket, self._last
+        other._total, other._ok = self._total[:], self._ok[:]
         return other
 
     def add(self, at: float, success: bool) -> None:
         minute = int(at // self.bucket)
+        if minute > self._last:  # a new minute: clear the buckets it and any gap reuse
+            for m in range(max(self._last + 1, minute - self.size + 1), minute + 1):
+                self._total[m % self.size] = self._ok[m % self.size] = 0
+            self._last = minute
+        elif minute <= self._last - self.size:
+            return  # older than the ring (the clock stepped back a day)
         i = minute % self.size
-        if self._minute[i] != minute:
-            self._minute[i], self._total[i], self._ok[i] = minute, 0, 0
-        self._total[i] += 1
-        self._ok[i] += success
+        if self._total[i] < 0xFFFF:  # a 16-bit count saturates rather than wraps
+            self._total[i] += 1
+            self._ok[i] += success
 
     def counts(self, now: float, seconds: float) -> tuple[int, int]:
         """(successes, runs) in the minutes that overlap the last `seconds` before `now`."""
-        last = int(now // self.bucket)
-        first = max(last - self.size + 1, int((now - seconds) // self.bucket))
+        current = int(now // self.bucket)
+        last = min(current, self._last)
+        oldest = max(self._last, current) - self.size + 1  # the ring's reach, as of `now`
+        first = max(oldest, int((now - seconds) // self.bucket))
         ok = total = 0
-        for minute, n_ok, n in zip(self._minute, self._ok, self._total, strict=True):
-            if first <= minute <= last:  # each bucket holds one minute: its latest
-                ok += n_ok
-                total += n
+        for lo, hi in _spans(first, last, self.size):
+            ok += sum(self._ok[lo:hi])
+            total += sum(self._total[lo:hi])
         return ok, total
 
 
+def _spans(first: int, last: int, size: int) -> list[tuple[int, int]]:
+    """The index ranges of minutes first..last (inclusive) in a ring of `size`."""
+    if last < first:
+        return []
+    lo, hi = first % size, last % size + 1
+    return [(lo, hi)] if lo < hi else [(lo, size), (0, hi)]
+
+
 class ProbeHistory:
+    """A probe's last `RUNS` runs, column by column, and its per-minute counts.
+
+    No object per run: a run is a slot in a few arrays, so a probe's history is a handful
+    of objects whatever its length, and the garbage collector, which walks every object
+    it tracks on each full collection, does not slow down as the rings fill (ten
+    thousand probes keep 1.2 million runs). `runs` and `window()` build `Run`s on demand,
+    for the board.
+    """
+
+    __slots__ = (
+        "_at",
+        "_code",
+        "_duration",
+        "_next",
+        "_outcome",
+        "_request_id",
+        "_ttft",
+        "minutes",
+    )
+
     def __init__(self) -> None:
-        self.runs: deque[Run] = deque(maxlen=RUNS)
+        self._at = array("d")
+        self._outcome = bytearray()  # index in OUTCOMES
+        self._code = array("H")
+        self._duration = array("d")
+        self._ttft = array("d")  # NaN: no ttft
+        self._request_id: list[str] = []
+        self._next = 0  # the slot the next run takes once the ring is full
         self.minutes = Minutes()
 
     def copy(self) -> ProbeHistory:
-        other = ProbeHistory()
-        other.runs.extend(self.runs)
+        other = ProbeHistory.__new__(ProbeHistory)
+        other._at, other._outcome, other._code = self._at[:], self._outcome[:], self._code[:]
+        other._duration, other._ttft = self._duration[:], self._ttft[:]
+        other._request_id, other._next = self._request_id[:], self._next
         other.minutes = self.minutes.copy()
         return other
 
     def add(self, run: Run) -> None:
-        self.runs.append(run)
+        ttft = math.nan if run.ttft is None else run.ttft
+        outcome = _OUTCOME_INDEX[run.outcome]
+        if len(self._at) < RUNS:
+            self._at.append(run.at)
+            self._outcome.append(outcome)
+            self._code.append(run.status_code)
+            self._duration.append(run.duration)
+            self._ttft.append(ttft)
+            self._request_id.append(run.request_id)
+        else:
+            i = self._next
+            self._at[i], self._outcome[i], self._code[i] = run.at, outcome, run.status_code
+            self._duration[i], self._ttft[i], self._request_id[i] = (
+                run.duration,
+                ttft,
+                run.request_id,
+            )
+            self._next = (i + 1) % RUNS
         self.minutes.add(run.at, run.success)
 
+    def _order(self) -> Iterator[int]:
+        """Slot indexes, oldest run first."""
+        n = len(self._at)
+        return (i % n for i in range(self._next, self._next + n))
+
+    def _run(self, i: int) -> Run:
+        ttft = self._ttft[i]
+        return Run(
+            self._at[i],
+            OUTCOMES[self._outcome[i]],
+            self._code[i],
+            self._duration[i],
+            None if math.isnan(ttft) else ttft,
+            self._request_id[i],
+        )
+
+    @property
+    def runs(self) -> tuple[Run, ...]:
+        """The kept runs, oldest first."""
+        return tuple(self._run(i) for i in self._order())
+
     def window(self, now: float, seconds: float) -> list[Run]:
-        return [r for r in self.runs if now - seconds < r.at <= now]
+        return [self._run(i) for i in self._order() if now - seconds < self._at[i] <= now]
 
     def success(self, now: float, seconds: float) -> tuple[int, int]:
         """(successes, runs) over the last `seconds`: exact from the runs while they cover
         the window, else from the per-minute counts."""
-        runs = self.runs
-        if runs and (len(runs) < RUNS or runs[0].at <= now - seconds):
-            window = self.window(now, seconds)
-            return sum(r.success for r in window), len(window)
+        n = len(self._at)
+        if n and (n < RUNS or self._at[self._next % n] <= now - seconds):
+            ok = total = 0
+            for i in range(n):
+                if now - seconds < self._at[i] <= now:
+                    total += 1
+                    ok += self._outcome[i] == _SUCCESS
+            return ok, total
         return self.minutes.counts(now, seconds)
 
 
@@ -170,10 +263,19 @@ class History:
 
     def copy(self) -> History:
         """A copy that later appends do not change, to read off the event loop."""
+        other = self.copy_pages()
+        other.probes = self.copy_probes(self.probes)
+        return other
+
+    def copy_pages(self) -> History:
+        """A copy with the page rings only (`copy_probes` adds the probes' in parts)."""
         other = History()
-        other.probes = {n: r.copy() for n, r in self.probes.items()}
         other.pages = {n: deque(r, maxlen=POLLS) for n, r in self.pages.items()}
         return other
+
+    def copy_probes(self, names: Iterable[str]) -> dict[str, ProbeHistory]:
+        """Copies of these probes' rings (names no longer kept are left out)."""
+        return {n: ring.copy() for n in names if (ring := self.probes.get(n)) is not None}
 
     def probe(self, name: str) -> ProbeHistory:
         ring = self.probes.get(name)

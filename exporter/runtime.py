@@ -16,7 +16,7 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry, PlatformCollector, ProcessCollector
 
-from exporter import __version__
+from exporter import __version__, heap
 from exporter.config import Config, ShardConfig, StatusPageConfig, load_config
 from exporter.errors import ConfigError
 from exporter.exposition.native import Exposition
@@ -66,6 +66,7 @@ class Runtime:
             {"page": self._poll_page, "probe": self._run_probe}, self.metrics
         )
         self.scheduler.apply(self.config)
+        heap.settle()
 
     async def stop(self) -> None:
         if self.scheduler is not None:
@@ -118,6 +119,7 @@ class Runtime:
         if self.scheduler is not None:
             self.scheduler.apply(config)
         self.probe_clients.retain(config.probes)
+        heap.settle()
         log.info(
             "config reloaded: %d status pages, %d probes",
             len(config.status_pages),

@@ -190,6 +190,8 @@ class State:
             else ProbeState(cfg)
             for name, cfg in probes.items()
         }
+        for name in probes:  # made now, they live as long as the config (heap.settle())
+            self.history.probe(name)
 
     def update_page(self, name: str, change: Callable[[PageState], PageState]) -> None:
         """Replace page `name`'s entry with `change(entry)`; nothing if a reload removed it

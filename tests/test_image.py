@@ -181,6 +181,16 @@ def test_ships_the_embedded_default_config_where_cmd_reads_it(engine: Engine, im
     assert "OK (6 status pages" in checked.stdout
 
 
+def test_runs_on_uvloop(engine: Engine, image: str) -> None:
+    """The image installs the uvloop extra, so `statusprobe run` uses it."""
+    shown = engine.run(
+        "podman", "run", "--rm", "--pull=never", "--network=none", "--entrypoint=python",
+        image, "-c", "from exporter import event_loop; print(event_loop.loop_name())",
+    )  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.strip() == "uvloop"
+
+
 def _free_port() -> int:
     import socket
 

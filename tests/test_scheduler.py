@@ -108,9 +108,11 @@ async def test_runs_keep_their_interval() -> None:
 
 
 async def test_apply_keeps_unchanged_items_and_restarts_changed_ones() -> None:
-    scheduler, _, _ = _scheduler(Recorder())
+    job = Recorder()
+    scheduler, _, _ = _scheduler(job)
     scheduler.apply(_config(3, interval="10s"))
-    before = {key.name: r.task for key, r in scheduler._running.items()}
+    await asyncio.wait_for(scheduler.ready.wait(), timeout=5)
+    assert job.runs == {"p0": 1, "p1": 1, "p2": 1}
     changed = parse_config(
         {
             "probes": [
@@ -120,11 +122,45 @@ async def test_apply_keeps_unchanged_items_and_restarts_changed_ones() -> None:
         }
     )
     scheduler.apply(changed)
-    after = {key.name: r.task for key, r in scheduler._running.items()}
+    await asyncio.sleep(0.2)
+    await scheduler.stop()
+    # p0 kept its phase (next run 5-15 s away); p1 changed, so it started afresh, at once;
+    # p2 is gone.
+    assert job.runs == {"p0": 1, "p1": 2, "p2": 1}
+
+
+async def test_apply_cancels_the_run_in_flight_of_a_removed_or_changed_item() -> None:
+    job = Recorder(work=5.0)
+    scheduler, _, _ = _scheduler(job)
+    scheduler.apply(_config(3, interval="10s"))
+    await asyncio.sleep(0.05)
+    assert job.active == {"p0": 1, "p1": 1, "p2": 1}
+    changed = parse_config(
+        {
+            "probes": [
+                {"name": "p0", "type": "http", "url": "http://127.0.0.1:9", "interval": "10s"},
+                {"name": "p1", "type": "http", "url": "http://127.0.0.1:9", "interval": "20s"},
+            ]
+        }
+    )
+    scheduler.apply(changed)
+    await asyncio.sleep(0.05)
+    # p0's run goes on; p1's was cancelled and its new config's run began; p2's was cancelled.
+    assert job.active == {"p0": 1, "p1": 1, "p2": 0}
+    assert sum(job.runs.values()) == 0
+    await scheduler.stop()
+    assert sum(job.active.values()) == 0
+
+
+async def test_many_items_wait_without_a_task_each() -> None:
+    """Between runs an item is a heap row: the tasks alive are the runs in flight."""
+    job = Recorder()
+    scheduler, _, _ = _scheduler(job)
+    scheduler.apply(_config(500, interval="10s"))
+    await asyncio.wait_for(scheduler.ready.wait(), timeout=10)
     await asyncio.sleep(0)
-    assert after["p0"] is before["p0"]
-    assert after["p1"] is not before["p1"] and before["p1"].cancelled()
-    assert "p2" not in after and before["p2"].cancelled()
+    assert sum(job.runs.values()) == 500
+    assert len(asyncio.all_tasks()) < 10
     await scheduler.stop()
 
 
