@@ -44,7 +44,7 @@ class Counting:
                 self.cookies.append(cookie[0] if cookie else "")
                 writer.write(self._answer(path))
                 await writer.drain()
-                if path == "/close":
+                if path in ("/close", "/switch"):
                     break
         except (asyncio.IncompleteReadError, ConnectionError):
             pass  # the client closed the connection
@@ -57,6 +57,8 @@ class Counting:
             return _response("302 Found", b"", location="/ok")
         if path == "/close":  # the server closes after this redirect
             return _response("302 Found", b"", location="/ok", close=True)
+        if path == "/switch":  # switches protocols, then hangs up
+            return b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n"
         if path == "/bake":
             return _response("302 Found", b"", location="/ok", cookie="run=1")
         if path == "/away":
@@ -208,3 +210,20 @@ async def test_debug_records_are_httpcores_without_the_url(
     assert records[0][0] == "httpcore.connection" and records[2][0] == "httpcore.http11"
     assert "request=<Request [b'GET']>" in records[2][1]
     assert not any("s3cr3t" in message for _, message in records)
+
+
+@pytest.mark.parametrize("upgrade", [True, False])
+async def test_a_protocol_switch_ends_the_run_instead_of_spinning(upgrade: bool) -> None:
+    # After a 101, h11 answers "paused" at once without reading: a loop waiting for a
+    # response there would never yield to the event loop again, timeout or not.
+    headers = {"Upgrade": "websocket"} if upgrade else {}
+    async with counting_server() as server:
+        url = f"http://127.0.0.1:{server.port}/switch"
+        async with asyncio.timeout(5):
+            result = await run_probe(_probe(url, headers=headers, timeout="2s"))
+    assert result.outcome is not Outcome.SUCCESS
+    if upgrade:  # asked for: the 101 is the response, and not a 2xx
+        assert result.status_code == 101 and result.detail == "HTTP 101, expected 2xx"
+    else:  # not asked for: h11's protocol error, as under httpcore
+        assert result.outcome is Outcome.UNEXPECTED_RESPONSE
+        assert "without a pending proposal" in result.detail

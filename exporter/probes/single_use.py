@@ -260,6 +260,12 @@ class SingleUseTransport(httpx.AsyncBaseTransport):
                 head = await connection.receive(read)
                 if isinstance(head, h11.Response):
                     break
+                if isinstance(head, h11.InformationalResponse):
+                    if head.status_code == 101:  # switched protocols: that is the answer
+                        break
+                    continue  # 100 Continue and the like: the response follows
+                # PAUSED comes back at once, with nothing read: looping would hang the loop.
+                raise httpcore.RemoteProtocolError(f"{type(head).__name__} before a response")
             http_version = b"HTTP/" + head.http_version
             headers = head.headers.raw_items()
             traced.return_value = (http_version, head.status_code, head.reason, headers)
@@ -306,10 +312,9 @@ class _Body(httpx.AsyncByteStream):
                 async with _Traced(self._hook, _HTTP11_LOG, "receive_response_body", {}):
                     while True:
                         event = await self._connection.receive(self._timeout)
-                        if isinstance(event, h11.Data):
-                            yield bytes(event.data)
-                        elif isinstance(event, h11.EndOfMessage) or event is h11.PAUSED:
-                            break
+                        if not isinstance(event, h11.Data):
+                            break  # EndOfMessage; PAUSED after a protocol switch
+                        yield bytes(event.data)
         except BaseException:
             self._closed = True
             self._transport._busy = None
