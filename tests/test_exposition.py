@@ -9,6 +9,7 @@ served before the native writer.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import re
 import string
@@ -30,7 +31,7 @@ from prometheus_client.utils import floatToGoString
 
 from exporter.config import Config, parse_config
 from exporter.exposition.collector import page_families
-from exporter.exposition.lines import escape, go_count, go_float
+from exporter.exposition.lines import STEP_ENTRIES, STEP_RENDERED, escape, go_count, go_float
 from exporter.exposition.native import Exposition, native_format, render_pages
 from exporter.http.app import create_app
 from exporter.models import (
@@ -529,3 +530,30 @@ class _Fixed(Collector):
 
     def collect(self) -> Iterator[Any]:
         return iter(self._families)
+
+
+async def test_renders_in_steps_interleaved_on_the_loop_give_prometheus_clients_bytes() -> None:
+    """/metrics renders on the loop in steps (render_async); two scrapes at once interleave
+    their steps over one line cache, and each still gets exactly the reference body."""
+    probes = STEP_ENTRIES + 1
+    config = parse_config(
+        {
+            "probes": [
+                {"name": f"q{i}", "type": "http", "url": "https://a.test"} for i in range(probes)
+            ]
+        }
+    )
+    state = State()
+    state.apply_config(config)
+    for i, probe in enumerate(config.probes):
+        if i % 3:  # the rest never ran: entries of another shape
+            state.record_probe(probe.name, golden.PROBE_RUNS[i % 2], now=T0)
+    exposition = _exposition(state, clock=lambda: T0)
+    steps = sum(1 for _ in exposition.render_steps(OPENMETRICS))
+    assert steps > probes // STEP_RENDERED  # it does pause, and often
+    for accept in ("", OPENMETRICS):
+        expected = _reference(exposition.registry, accept)
+        first, second = await asyncio.gather(
+            exposition.render_async(accept), exposition.render_async(accept)
+        )
+        assert first == second == expected

@@ -3,7 +3,6 @@ cost the garbage collector (nothing per run)."""
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import math
 
@@ -11,8 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from exporter.config import parse_config
-from exporter.history import BUCKET, RUNS, History, Minutes, ProbeHistory, Run
-from exporter.http import landing
+from exporter.history import BUCKET, RUNS, Minutes, ProbeHistory, Run
 from exporter.models import Outcome, ProbeResult
 from exporter.state import State
 
@@ -118,31 +116,3 @@ def test_recording_runs_leaves_nothing_for_the_garbage_collector() -> None:
     gc.collect()
     assert len(gc.get_objects()) - before < 10
     assert len(state.history.probe("p").runs) == RUNS
-
-
-async def test_the_board_copies_the_rings_in_parts_and_lets_probes_run_between() -> None:
-    history = History()
-    names = [f"p{k}" for k in range(3 * landing.COPY_STEP + 1)]
-    for name in names:
-        history.add_run(name, Run(NOW, Outcome.SUCCESS))
-    turns = 0
-
-    async def other_work() -> None:
-        nonlocal turns
-        while True:
-            turns += 1
-            await asyncio.sleep(0)
-
-    task = asyncio.create_task(other_work())
-    await asyncio.sleep(0)
-    try:
-        before = turns
-        copy = await landing._copy(history)
-        assert turns - before >= 3  # the loop ran between the parts
-    finally:
-        task.cancel()
-    assert {n: r.runs for n, r in copy.probes.items()} == {
-        n: r.runs for n, r in history.probes.items()
-    }
-    history.add_run("p0", Run(NOW + 1, Outcome.TIMEOUT))
-    assert len(copy.probes["p0"].runs) == 1

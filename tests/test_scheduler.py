@@ -107,21 +107,20 @@ async def test_runs_keep_their_interval() -> None:
     assert lag_count == job.runs["p0"]
 
 
+def _p1_changed_p2_removed() -> Config:
+    """`_config(3, "10s")` with p1's interval changed and p2 removed."""
+    config = _config(2, interval="10s")
+    p1 = config.probes[1].model_copy(update={"interval": 20.0})
+    return config.model_copy(update={"probes": [config.probes[0], p1]})
+
+
 async def test_apply_keeps_unchanged_items_and_restarts_changed_ones() -> None:
     job = Recorder()
     scheduler, _, _ = _scheduler(job)
     scheduler.apply(_config(3, interval="10s"))
     await asyncio.wait_for(scheduler.ready.wait(), timeout=5)
     assert job.runs == {"p0": 1, "p1": 1, "p2": 1}
-    changed = parse_config(
-        {
-            "probes": [
-                {"name": "p0", "type": "http", "url": "http://127.0.0.1:9", "interval": "10s"},
-                {"name": "p1", "type": "http", "url": "http://127.0.0.1:9", "interval": "20s"},
-            ]
-        }
-    )
-    scheduler.apply(changed)
+    scheduler.apply(_p1_changed_p2_removed())
     await asyncio.sleep(0.2)
     await scheduler.stop()
     # p0 kept its phase (next run 5-15 s away); p1 changed, so it started afresh, at once;
@@ -135,15 +134,7 @@ async def test_apply_cancels_the_run_in_flight_of_a_removed_or_changed_item() ->
     scheduler.apply(_config(3, interval="10s"))
     await asyncio.sleep(0.05)
     assert job.active == {"p0": 1, "p1": 1, "p2": 1}
-    changed = parse_config(
-        {
-            "probes": [
-                {"name": "p0", "type": "http", "url": "http://127.0.0.1:9", "interval": "10s"},
-                {"name": "p1", "type": "http", "url": "http://127.0.0.1:9", "interval": "20s"},
-            ]
-        }
-    )
-    scheduler.apply(changed)
+    scheduler.apply(_p1_changed_p2_removed())
     await asyncio.sleep(0.05)
     # p0's run goes on; p1's was cancelled and its new config's run began; p2's was cancelled.
     assert job.active == {"p0": 1, "p1": 1, "p2": 0}

@@ -26,8 +26,9 @@ so an id cannot be reused by a new object while its lines are cached.
 
 After each render the cache holds exactly the entries of that render: whatever left the
 state is dropped, so it is bounded by the live entries (about the size of one
-exposition). Concurrent renders (threads) each read the dict published before them and
-publish a new one; any of these is valid, because a hit is checked against the entry.
+exposition). Concurrent renders (two scrapes whose steps interleave on the loop, or a
+thread) each read the dict published before them and publish a new one at their end; any
+of these is valid, because a hit is checked against the entry.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
 from aiohttp import web
@@ -20,7 +20,7 @@ RUNTIME = web.AppKey("runtime", Runtime)
 MULTI_TARGET = web.AppKey("multi_target", MultiTarget)
 RELOADER = web.AppKey("reloader", Reloader)
 LIFECYCLE = web.AppKey("lifecycle", bool)
-BOARD = web.AppKey("board", Options)
+BOARD = web.AppKey("board", landing.Board)
 
 
 def create_app(
@@ -38,7 +38,7 @@ def create_app(
         guard.install(app)
     app[RUNTIME] = runtime
     app[RELOADER] = Reloader(runtime, guard)
-    app[BOARD] = board or Options()
+    app[BOARD] = landing.Board(board or Options())
     app[MULTI_TARGET] = MultiTarget(runtime)
     app.cleanup_ctx.append(_runtime_lifecycle)
     app.router.add_get("/", _landing)
@@ -90,13 +90,17 @@ async def _status(request: web.Request) -> web.Response:
 
 async def _landing(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
-    text = await landing.render(
-        runtime.state.snapshot(),
-        runtime.state.history,
-        ready=runtime.ready,
-        reload_error=runtime.last_reload_error,
-        options=request.app[BOARD],
-    )
+
+    def build(options: Options) -> Awaitable[str]:
+        return landing.render(
+            runtime.state.snapshot(),
+            runtime.state.history,
+            ready=runtime.ready,
+            reload_error=runtime.last_reload_error,
+            options=options,
+        )
+
+    text = await request.app[BOARD].page(build)
     return web.Response(text=text, content_type="text/html")
 
 
