@@ -20,9 +20,11 @@ def config(name: str = "p", **fields: Any) -> HttpProbeConfig:
     return HttpProbeConfig.model_validate(raw | fields)
 
 
-def factory(made: list[httpx.AsyncClient]) -> Any:
-    def make(limits: httpx.Limits) -> httpx.AsyncClient:
-        client = httpx.AsyncClient(limits=limits)
+def factory(made: list[httpx.AsyncClient], asked: list[httpx.Limits | None] | None = None) -> Any:
+    def make(limits: httpx.Limits | None) -> httpx.AsyncClient:
+        if asked is not None:
+            asked.append(limits)
+        client = httpx.AsyncClient(limits=limits or httpx.Limits())
         made.append(client)
         return client
 
@@ -31,14 +33,16 @@ def factory(made: list[httpx.AsyncClient]) -> Any:
 
 async def test_without_reuse_every_run_gets_a_client_closed_after_it() -> None:
     made: list[httpx.AsyncClient] = []
+    asked: list[httpx.Limits | None] = []
     clients = ProbeClients()
     for owner in (clients, None):
-        async with lease(owner, config(reuse_connections=False), factory(made)) as held:
+        async with lease(owner, config(reuse_connections=False), factory(made, asked)) as held:
             assert not held.pooled and not held.client.is_closed
         assert held.client.is_closed
-    async with lease(None, config(), factory(made)) as held:  # no owner: nothing is kept
+    async with lease(None, config(), factory(made, asked)) as held:  # no owner: nothing is kept
         assert not held.pooled
     assert len(made) == 3 and clients.kept() == []
+    assert asked == [None, None, None]  # a run's own client has no pool (single_use.py)
 
 
 async def test_a_kept_client_serves_every_run_until_the_config_changes() -> None:

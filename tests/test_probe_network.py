@@ -104,6 +104,28 @@ async def test_the_next_address_is_tried_when_one_refuses(upstream: tuple[Upstre
         await stream.aclose()
 
 
+@pytest.mark.parametrize("options", [[], [(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)]])
+async def test_a_local_address_and_socket_options_are_applied(
+    upstream: tuple[Upstream, str], options: list[tuple[int, int, int]]
+) -> None:
+    _, base = upstream
+    port = int(base.rpartition(":")[2])
+    backend = AsyncioBackend()
+    stream = await backend.connect_tcp(
+        "127.0.0.1", port, timeout=5, local_address="127.0.0.1", socket_options=options
+    )
+    try:
+        assert stream.get_extra_info("client_addr")[0] == "127.0.0.1"
+        keepalive = stream.get_extra_info("socket").getsockopt(
+            socket.SOL_SOCKET, socket.SO_KEEPALIVE
+        )
+        assert bool(keepalive) is bool(options)
+        await stream.write(b"GET /api/v2/summary.json HTTP/1.1\r\nHost: x\r\n\r\n", timeout=5)
+        assert (await stream.read(12, timeout=5)).startswith(b"HTTP/1.1 200")
+    finally:
+        await stream.aclose()
+
+
 async def test_every_address_refusing_is_httpcores_connect_error() -> None:
     backend = AsyncioBackend()
     backend.pin("example.invalid", 80, [_refused_address(), _refused_address()])

@@ -26,9 +26,9 @@ import httpx
 
 from exporter.probes.trace import Trace
 
-ClientFactory = Callable[[httpx.Limits], httpx.AsyncClient]
-# A run's own client: a redirect to the same origin reuses its connection.
-FRESH_LIMITS = httpx.Limits(max_connections=10, max_keepalive_connections=2)
+# Called with the pool's limits for a kept client, with None for a run's own client,
+# which needs no pool (probes/single_use.py).
+ClientFactory = Callable[[httpx.Limits | None], httpx.AsyncClient]
 
 
 class PoolableConfig(Protocol):
@@ -134,7 +134,7 @@ class ProbeClients:
 @contextlib.asynccontextmanager
 async def fresh_lease(make: ClientFactory) -> AsyncIterator[Lease]:
     """A client of its own for one run, closed when the run ends."""
-    async with make(FRESH_LIMITS) as client:
+    async with make(None) as client:
         yield Lease(client, pooled=False)
 
 

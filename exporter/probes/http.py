@@ -5,17 +5,17 @@
 
 - `dns`: our own timed `getaddrinfo` of the URL's host before the request
   (omitted for an IP-literal host, and with `reuse_connections`, where a
-  kept-alive connection resolves nothing). httpcore resolves again inside its
-  connect; with a caching resolver (nscd, systemd-resolved, node-local DNS)
-  that second lookup is a cache hit, otherwise `connect` includes it.
-- `connect`: httpcore's `connect_tcp` (TCP handshake), summed over redirects.
-- `tls`: httpcore's `start_tls` (full handshake: no session resumption).
+  kept-alive connection resolves nothing). The connect goes to the addresses
+  found (network.py); a redirect to another host is looked up inside `connect`.
+- `connect`: the `connect_tcp` step (TCP handshake), summed over redirects.
+- `tls`: the `start_tls` step (full handshake: no session resumption).
 - `ttfb`: request headers sent -> response headers received (summed over
   redirects): the server's think time plus one round trip.
 - `transfer`: reading the final response body, up to `MAX_BODY_BYTES`.
 
 A phase that did not happen is omitted. Each run opens a new connection unless
-`reuse_connections` (clients.py). The `detail` of a result never holds header
+`reuse_connections` (clients.py): without it, a run's requests go through a
+transport of their own without a pool (single_use.py). The `detail` of a result never holds header
 values, tokens, the URL (query string, userinfo) or the response body.
 
 Body expectations: `expect.body_contains` is looked for in the whole kept body
@@ -60,6 +60,7 @@ from exporter.offload import check_off_loop
 from exporter.probes.body_regex import TIMEOUT as REGEX_TIMEOUT
 from exporter.probes.body_regex import RegexTimedOut, body_matches
 from exporter.probes.clients import ProbeClients, lease
+from exporter.probes.cookies import parse_only_set_cookies
 from exporter.probes.exchange import (
     MAX_BODY_BYTES,
     USER_AGENT,
@@ -70,9 +71,10 @@ from exporter.probes.exchange import (
 )
 from exporter.probes.jsonpath import json_problem
 from exporter.probes.llm_errors import ProviderError, parse_error
-from exporter.probes.network import AsyncioBackend, ProbeTransport
+from exporter.probes.network import AsyncioBackend
 from exporter.probes.outcome import classify_error, classify_status, describe_exception
 from exporter.probes.results import failure, result
+from exporter.probes.single_use import transport
 from exporter.probes.tls import ssl_context
 from exporter.probes.trace import Trace
 from exporter.sources.decoding import ACCEPT_ENCODING
@@ -142,8 +144,8 @@ async def _exchange(
     if not config.reuse_connections:
         await resolve(url, trace, backend)
 
-    def make(limits: httpx.Limits) -> httpx.AsyncClient:
-        return _client(config, ProbeTransport(context, limits, backend))
+    def make(limits: httpx.Limits | None) -> httpx.AsyncClient:
+        return _client(config, transport(context, limits, backend))
 
     async with lease(clients, config, make) as held:
         try:
@@ -163,13 +165,15 @@ async def _exchange(
             held.remember(trace)
 
 
-def _client(config: HttpProbeConfig, transport: ProbeTransport) -> httpx.AsyncClient:
+def _client(config: HttpProbeConfig, transport: httpx.AsyncBaseTransport) -> httpx.AsyncClient:
     auth = None
     if config.basic_auth is not None:
         auth = httpx.BasicAuth(config.basic_auth.username, config.basic_auth.password_value())
-    return httpx.AsyncClient(
+    client = httpx.AsyncClient(
         transport=transport,  # the TLS settings and limits are the transport's
-        timeout=config.effective_timeout,
+        # No timer per connect, read or write: each would be as long as the run's own
+        # deadline (asyncio.timeout in run()) and start after it, so it could never fire first.
+        timeout=None,
         follow_redirects=config.follow_redirects,
         auth=auth,
         trust_env=False,  # no proxies or .netrc from the environment: measure the direct path
@@ -177,6 +181,7 @@ def _client(config: HttpProbeConfig, transport: ProbeTransport) -> httpx.AsyncCl
         headers={"Accept-Encoding": ACCEPT_ENCODING},
         event_hooks={"request": [_credential_guard(config)]},
     )
+    return parse_only_set_cookies(client)
 
 
 def _credential_guard(config: HttpProbeConfig) -> Callable[[httpx.Request], Awaitable[None]]:
@@ -235,6 +240,8 @@ async def _receive(config: HttpProbeConfig, response: httpx.Response, trace: Tra
     if not config.expect.status_ok(response.status_code):
         return _Exchange(response.status_code, None, error=await _error(response, trace))
     body = await read_body(response, trace)
+    if not _checks_body(config.expect):  # the charset (a Content-Type parse) is not needed
+        return _Exchange(response.status_code, body)
     return _Exchange(response.status_code, body, response.charset_encoding or "utf-8")
 
 
@@ -281,7 +288,7 @@ def _expected_status(expect: Expect) -> str:
 
 def _body_problem(expect: Expect, body: bytes, encoding: str) -> str:
     """Which body expectation failed, without quoting the body; "" when none."""
-    if expect.body_contains is None and expect.body_regex is None and not expect.body_json:
+    if not _checks_body(expect):
         return ""
     if expect.body_contains is not None and expect.body_contains not in _decode(body, encoding):
         return "body does not contain expect.body_contains"
@@ -294,6 +301,12 @@ def _body_problem(expect: Expect, body: bytes, encoding: str) -> str:
         except RegexTimedOut:
             return f"expect.body_regex did not finish within {REGEX_TIMEOUT:g}s"
     return json_problem(expect.body_json, _decode(body, encoding))
+
+
+def _checks_body(expect: Expect) -> bool:
+    return (
+        expect.body_contains is not None or expect.body_regex is not None or bool(expect.body_json)
+    )
 
 
 def _decode(body: bytes, encoding: str) -> str:

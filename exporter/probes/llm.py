@@ -32,6 +32,7 @@ import httpx
 from exporter.config import LLMProbeBase
 from exporter.models import Outcome, ProbeResult
 from exporter.probes.clients import ProbeClients, lease
+from exporter.probes.cookies import parse_only_set_cookies
 from exporter.probes.exchange import (
     MAX_ERROR_BODY_BYTES,
     USER_AGENT,
@@ -41,9 +42,10 @@ from exporter.probes.exchange import (
     resolve,
 )
 from exporter.probes.llm_errors import ProviderError, parse_error
-from exporter.probes.network import AsyncioBackend, ProbeTransport
+from exporter.probes.network import AsyncioBackend
 from exporter.probes.outcome import classify_error, classify_status, describe_exception
 from exporter.probes.results import failure, result
+from exporter.probes.single_use import transport
 from exporter.probes.stream import Run, StreamJudge, Verdict, read_stream
 from exporter.probes.tls import ssl_context
 from exporter.probes.trace import Trace
@@ -94,14 +96,17 @@ async def _exchange(
     if not config.reuse_connections:
         await resolve(url, trace, backend)
 
-    def make(limits: httpx.Limits) -> httpx.AsyncClient:
-        return httpx.AsyncClient(
-            transport=ProbeTransport(context, limits, backend),
-            timeout=config.effective_timeout,
+    def make(limits: httpx.Limits | None) -> httpx.AsyncClient:
+        client = httpx.AsyncClient(
+            transport=transport(context, limits, backend),
+            # No timer per connect, read or write: each would be as long as the run's own
+            # deadline (asyncio.timeout in run()) and start after it, so it could never fire first.
+            timeout=None,
             follow_redirects=False,
             trust_env=False,  # no proxies or .netrc from the environment: the direct path
             headers={"Accept-Encoding": ACCEPT_ENCODING},  # what probes/body.py decodes
         )
+        return parse_only_set_cookies(client)
 
     # Secrets are revealed only here, into the request.
     headers = httpx.Headers({k: v.get_secret_value() for k, v in config.headers.items()})

@@ -69,6 +69,8 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         with _mapped(ReadTimeout, ReadError):
+            if timeout is None:  # no timer to set: the probe run's deadline bounds it
+                return await self._reader.read(max_bytes)
             async with asyncio.timeout(timeout):
                 return await self._reader.read(max_bytes)
 
@@ -76,8 +78,11 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         if not buffer:
             return
         with _mapped(WriteTimeout, WriteError):
+            self._writer.write(buffer)
+            if timeout is None:
+                await self._writer.drain()
+                return
             async with asyncio.timeout(timeout):
-                self._writer.write(buffer)
                 await self._writer.drain()
 
     async def aclose(self) -> None:

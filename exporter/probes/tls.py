@@ -30,6 +30,13 @@ def ssl_context(tls: TLSConfig) -> ssl.SSLContext:
 
 @functools.lru_cache(maxsize=64)
 def _cached_context(ca_file: str | None, stamp: int, *, insecure: bool) -> ssl.SSLContext:
+    context = _new_context(ca_file, insecure=insecure)
+    # HTTP/1.1 only, as httpcore offers it (it sets this on every connect it makes).
+    context.set_alpn_protocols(["http/1.1"])
+    return context
+
+
+def _new_context(ca_file: str | None, *, insecure: bool) -> ssl.SSLContext:
     if insecure:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.check_hostname = False
@@ -45,15 +52,34 @@ def not_after(stream: object) -> float | None:
     """The peer certificate's notAfter, unix seconds; None when unverified/unknown.
 
     `stream` is what httpcore's `start_tls` returns (its `get_extra_info`
-    exposes the `ssl_object`).
+    exposes the `ssl_object`). Decoding a certificate into a dict
+    (`getpeercert()`) costs more than the rest of this run's bookkeeping, and a
+    probe sees the same certificate run after run: its DER bytes are the key.
     """
     get_extra_info = getattr(stream, "get_extra_info", None)
     ssl_object = get_extra_info("ssl_object") if callable(get_extra_info) else None
     if not isinstance(ssl_object, ssl.SSLObject | ssl.SSLSocket):
         return None
-    cert = ssl_object.getpeercert()  # {} when verification is disabled
+    if ssl_object.context.verify_mode == ssl.CERT_NONE:
+        return None  # an unverified certificate says nothing (getpeercert() is {})
+    der = ssl_object.getpeercert(binary_form=True)
+    if der is None:
+        return None
+    try:
+        return _BY_DER[der]
+    except KeyError:
+        pass
+    cert = ssl_object.getpeercert()
     value = cert.get("notAfter") if cert else None
-    return _seconds(value) if isinstance(value, str) else None
+    seconds = _seconds(value) if isinstance(value, str) else None
+    if len(_BY_DER) >= _MAX_CACHED:
+        _BY_DER.clear()
+    _BY_DER[der] = seconds
+    return seconds
+
+
+_MAX_CACHED = 1024  # certificates; cleared when full (a probe's certificate rarely changes)
+_BY_DER: dict[bytes, float | None] = {}
 
 
 @functools.lru_cache(maxsize=1024)
