@@ -132,24 +132,21 @@ async def test_every_fresh_run_opens_one_connection_and_closes_it() -> None:
 
 
 @pytest.mark.usefixtures("no_pool")
-async def test_a_same_origin_redirect_reuses_the_runs_connection() -> None:
+@pytest.mark.parametrize(
+    ("start", "connections"),
+    [("/here", 1), ("/close", 2)],
+    ids=["same-origin-reuses-the-connection", "after-connection-close-a-new-one"],
+)
+async def test_a_same_origin_redirect_reuses_the_runs_connection_unless_closed(
+    start: str, connections: int
+) -> None:
     async with counting_server() as server:
-        result = await run_probe(_probe(f"http://127.0.0.1:{server.port}/here"))
-        await _settle(server, 1)
+        result = await run_probe(_probe(f"http://127.0.0.1:{server.port}{start}"))
+        await _settle(server, connections)
     assert result.outcome is Outcome.SUCCESS, result.detail
-    assert server.paths == ["/here", "/ok"]
-    assert server.accepted == 1  # one connection, one connect phase
+    assert server.paths == [start, "/ok"]
+    assert server.accepted == connections  # one connect phase per connection
     assert result.phases[0][0] == "connect"
-
-
-@pytest.mark.usefixtures("no_pool")
-async def test_a_redirect_after_connection_close_opens_a_new_connection() -> None:
-    async with counting_server() as server:
-        result = await run_probe(_probe(f"http://127.0.0.1:{server.port}/close"))
-        await _settle(server, 2)
-    assert result.outcome is Outcome.SUCCESS, result.detail
-    assert server.paths == ["/close", "/ok"]
-    assert server.accepted == 2
 
 
 @pytest.mark.usefixtures("no_pool")
