@@ -45,8 +45,9 @@ async def serve(
     without having touched an upstream.
     """
     sock = _listen(host, port)
-    # /metrics renders in a thread that holds the GIL; a 1 ms switch interval (default
-    # 5 ms) cuts the event loop's lag during a scrape about 4x (docs/performance.md).
+    # The board's build, status-page parsing and body regexes run in threads that hold
+    # the GIL; a 1 ms switch interval (default 5 ms) makes the event loop wait less for
+    # it (docs/performance.md). /metrics renders on the loop, in steps.
     sys.setswitchinterval(0.001)
     runtime = Runtime(config, path, shard=shard)
     app = create_app(runtime, board, guard=guard, lifecycle=lifecycle)
