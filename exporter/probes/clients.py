@@ -18,13 +18,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
 import httpx
 
+from exporter.probes.cookies import parse_only_set_cookies
 from exporter.probes.trace import Trace
+from exporter.sources.decoding import ACCEPT_ENCODING
+
+RequestHook = Callable[[httpx.Request], Awaitable[None]]
 
 # Called with the pool's limits for a kept client, with None for a run's own client,
 # which needs no pool (probes/single_use.py).
@@ -129,6 +133,31 @@ class ProbeClients:
             return
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
+
+
+def new_client(
+    transport: httpx.AsyncBaseTransport,
+    *,
+    follow_redirects: bool = False,
+    auth: httpx.Auth | None = None,
+    request_hook: RequestHook | None = None,
+) -> httpx.AsyncClient:
+    """A probe's httpx client, with what every probe type shares: the TLS settings and
+    limits are `transport`'s, no proxies or .netrc from the environment (a probe measures
+    the direct path), only the encodings the bounded decoder reads (probes/body.py), a
+    cookie jar that parses only responses that set cookies (cookies.py), and no timer
+    per connect, read or write: each would be as long as the run's own deadline
+    (`asyncio.timeout` around the run) and start after it, so it could never fire first."""
+    client = httpx.AsyncClient(
+        transport=transport,
+        timeout=None,
+        follow_redirects=follow_redirects,
+        auth=auth,
+        trust_env=False,
+        headers={"Accept-Encoding": ACCEPT_ENCODING},
+        event_hooks={"request": [request_hook]} if request_hook is not None else None,
+    )
+    return parse_only_set_cookies(client)
 
 
 @contextlib.asynccontextmanager

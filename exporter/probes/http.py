@@ -59,8 +59,7 @@ from exporter.models import Outcome, ProbeResult
 from exporter.offload import check_off_loop
 from exporter.probes.body_regex import TIMEOUT as REGEX_TIMEOUT
 from exporter.probes.body_regex import RegexTimedOut, body_matches
-from exporter.probes.clients import ProbeClients, lease
-from exporter.probes.cookies import parse_only_set_cookies
+from exporter.probes.clients import ProbeClients, lease, new_client
 from exporter.probes.exchange import (
     MAX_BODY_BYTES,
     USER_AGENT,
@@ -77,7 +76,6 @@ from exporter.probes.results import failure, result
 from exporter.probes.single_use import transport
 from exporter.probes.tls import ssl_context
 from exporter.probes.trace import Trace
-from exporter.sources.decoding import ACCEPT_ENCODING
 
 __all__ = ["MAX_BODY_BYTES", "MAX_REGEX_BYTES", "USER_AGENT", "run", "ssl_context"]
 
@@ -169,19 +167,12 @@ def _client(config: HttpProbeConfig, transport: httpx.AsyncBaseTransport) -> htt
     auth = None
     if config.basic_auth is not None:
         auth = httpx.BasicAuth(config.basic_auth.username, config.basic_auth.password_value())
-    client = httpx.AsyncClient(
-        transport=transport,  # the TLS settings and limits are the transport's
-        # No timer per connect, read or write: each would be as long as the run's own
-        # deadline (asyncio.timeout in run()) and start after it, so it could never fire first.
-        timeout=None,
+    return new_client(
+        transport,
         follow_redirects=config.follow_redirects,
         auth=auth,
-        trust_env=False,  # no proxies or .netrc from the environment: measure the direct path
-        # Only what the bounded decoder reads (probes/body.py), whatever httpx could offer.
-        headers={"Accept-Encoding": ACCEPT_ENCODING},
-        event_hooks={"request": [_credential_guard(config)]},
+        request_hook=_credential_guard(config),
     )
-    return parse_only_set_cookies(client)
 
 
 def _credential_guard(config: HttpProbeConfig) -> Callable[[httpx.Request], Awaitable[None]]:

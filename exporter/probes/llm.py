@@ -31,8 +31,7 @@ import httpx
 
 from exporter.config import LLMProbeBase
 from exporter.models import Outcome, ProbeResult
-from exporter.probes.clients import ProbeClients, lease
-from exporter.probes.cookies import parse_only_set_cookies
+from exporter.probes.clients import ProbeClients, lease, new_client
 from exporter.probes.exchange import (
     MAX_ERROR_BODY_BYTES,
     USER_AGENT,
@@ -49,7 +48,6 @@ from exporter.probes.single_use import transport
 from exporter.probes.stream import Run, StreamJudge, Verdict, read_stream
 from exporter.probes.tls import ssl_context
 from exporter.probes.trace import Trace
-from exporter.sources.decoding import ACCEPT_ENCODING
 
 _MEDIA_TYPE = re.compile(r"[A-Za-z0-9!#$&^_.+-]{1,40}/[A-Za-z0-9!#$&^_.+-]{1,60}")
 
@@ -97,16 +95,7 @@ async def _exchange(
         await resolve(url, trace, backend)
 
     def make(limits: httpx.Limits | None) -> httpx.AsyncClient:
-        client = httpx.AsyncClient(
-            transport=transport(context, limits, backend),
-            # No timer per connect, read or write: each would be as long as the run's own
-            # deadline (asyncio.timeout in run()) and start after it, so it could never fire first.
-            timeout=None,
-            follow_redirects=False,
-            trust_env=False,  # no proxies or .netrc from the environment: the direct path
-            headers={"Accept-Encoding": ACCEPT_ENCODING},  # what probes/body.py decodes
-        )
-        return parse_only_set_cookies(client)
+        return new_client(transport(context, limits, backend))
 
     # Secrets are revealed only here, into the request.
     headers = httpx.Headers({k: v.get_secret_value() for k, v in config.headers.items()})
