@@ -15,9 +15,8 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from exporter.models import ComponentStatus, Outcome, PageSnapshot, ProbeResult
+from exporter.models import OUTCOMES, ComponentStatus, Outcome, PageSnapshot, ProbeResult
 
-OUTCOMES = tuple(Outcome)
 _OUTCOME_INDEX = {o: i for i, o in enumerate(OUTCOMES)}
 _SUCCESS = _OUTCOME_INDEX[Outcome.SUCCESS]
 

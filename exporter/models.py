@@ -56,6 +56,9 @@ class Outcome(StrEnum):
     UNEXPECTED_RESPONSE = "unexpected_response"
 
 
+OUTCOMES = tuple(Outcome)  # in a fixed order: state counters and history index into it
+
+
 class PollError(StrEnum):
     """Why a status-page poll failed (the `reason` label of poll errors)."""
 

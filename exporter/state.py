@@ -18,9 +18,8 @@ from exporter.caps import DROP_KINDS, dropped
 from exporter.config import Config, ProbeConfig, StatusPageConfig
 from exporter.history import History, Poll, Run
 from exporter.metrics import DURATION_BUCKETS, TTFT_BUCKETS
-from exporter.models import Outcome, PageSnapshot, PollError, ProbeResult
+from exporter.models import OUTCOMES, Outcome, PageSnapshot, PollError, ProbeResult
 
-OUTCOMES = tuple(Outcome)
 POLL_ERRORS = tuple(PollError)
 
 

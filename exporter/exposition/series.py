@@ -24,8 +24,8 @@ from urllib.parse import urlsplit
 
 from exporter import metrics as m
 from exporter.caps import DROP_KINDS, kept_components, kept_incidents
-from exporter.models import ComponentStatus, Impact, Indicator
-from exporter.state import OUTCOMES, POLL_ERRORS, HistogramData, PageState, ProbeState
+from exporter.models import OUTCOMES, ComponentStatus, Impact, Indicator
+from exporter.state import POLL_ERRORS, HistogramData, PageState, ProbeState
 
 
 class Adder(Protocol):

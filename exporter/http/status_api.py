@@ -14,8 +14,8 @@ from typing import Any
 from exporter import __version__
 from exporter.caps import dropped, kept_components, kept_incidents
 from exporter.exposition.collector import target_host
-from exporter.models import ProbeResult
-from exporter.state import OUTCOMES, PageState, ProbeState, StateSnapshot
+from exporter.models import OUTCOMES, ProbeResult
+from exporter.state import PageState, ProbeState, StateSnapshot
 
 
 def _page(name: str, page: PageState, now: float) -> dict[str, Any]:
