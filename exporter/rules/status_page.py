@@ -33,6 +33,11 @@ def _by_severity(critical: str, warning: str, info: str) -> list[tuple[str, str]
     return [(severity, values) for severity, values in pairs if values]
 
 
+def _any_level(levels: list[tuple[str, str]]) -> str:
+    """The values of every severity level, as one regex alternation."""
+    return "|".join(values for _, values in levels)
+
+
 def _matcher(label: str, values: str) -> str:
     return f'{label}=~"{values}"'
 
@@ -53,15 +58,7 @@ def _incidents(params: Params) -> list[Alert]:
         if severity == "info":
             # Every impact of incidents that concern nothing a probe maps to, and the
             # info-level impacts of those that do.
-            everything = "|".join(
-                v
-                for v in (
-                    params.incident_impacts_critical,
-                    params.incident_impacts_warning,
-                    params.incident_impacts_info,
-                )
-                if v
-            )
+            everything = _any_level(levels)
             expr = (
                 f"{_incident_list(params, impacts)}\nor\n(\n"
                 f"  {_incident_list(params, everything)}\n"
@@ -119,15 +116,7 @@ def _components(params: Params) -> list[Alert]:
         params.component_statuses_warning,
         params.component_statuses_info,
     )
-    not_operational = "|".join(
-        v
-        for v in (
-            params.component_statuses_critical,
-            params.component_statuses_warning,
-            params.component_statuses_info,
-        )
-        if v
-    )
+    not_operational = _any_level(levels)
     mapped = f"and on (page, component)\n{PROBE_INFO}"
     out = []
     for severity, statuses in levels:
