@@ -167,7 +167,7 @@ def statusprobe_config(path: Path, target: str, ca: Path, probes: int, interval:
 
 async def measure_statusprobe(pid: int, port: int, seconds: float) -> Sample:
     async with aiohttp.ClientSession() as session:
-        await _wait_ready(session, port)
+        await wait_ready(session, port)
         await asyncio.sleep(WARMUP_S)
         text = await _scrape(session, port)
         cpu0, wall0 = cpu_seconds(pid), time.perf_counter()
@@ -188,8 +188,9 @@ async def measure_statusprobe(pid: int, port: int, seconds: float) -> Sample:
     return Sample(cpu, int(count), wall, {"scrapes": scrapes, "skipped": skipped})
 
 
-async def _wait_ready(session: aiohttp.ClientSession, port: int) -> None:
-    deadline = time.monotonic() + 60
+async def wait_ready(session: aiohttp.ClientSession, port: int, within: float = 60.0) -> None:
+    """Until statusprobe on `port` answers /-/ready with 200, for at most `within` s."""
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         try:
             async with session.get(f"http://127.0.0.1:{port}/-/ready") as response:
@@ -198,7 +199,7 @@ async def _wait_ready(session: aiohttp.ClientSession, port: int) -> None:
         except aiohttp.ClientError:
             pass
         await asyncio.sleep(0.2)
-    raise RuntimeError("statusprobe did not become ready within 60 s")
+    raise RuntimeError(f"statusprobe did not become ready within {within:.0f} s")
 
 
 def statusprobe_args(python: str, config: Path, port: int) -> list[str]:

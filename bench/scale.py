@@ -32,7 +32,7 @@ from pathlib import Path
 
 import aiohttp
 from loopback import ROOT, child, cpu_seconds, free_port, hwm_bytes, rss_bytes, targets
-from probes import OPENMETRICS, _metric_sum, statusprobe_args, statusprobe_config
+from probes import OPENMETRICS, _metric_sum, statusprobe_args, statusprobe_config, wait_ready
 
 SCRAPE_EVERY_S = 15.0
 LAG = "statusprobe_scheduler_lag_seconds"
@@ -95,17 +95,8 @@ def quantile(
 
 async def measure(shards: list[Shard], warmup: float, seconds: float, started: float) -> None:
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
-        for shard in shards:
-            while True:
-                try:
-                    async with session.get(f"http://127.0.0.1:{shard.port}/-/ready") as r:
-                        if r.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    pass
-                if time.perf_counter() - started > 300:
-                    raise RuntimeError("not ready within 300 s")
-                await asyncio.sleep(0.2)
+        for shard in shards:  # all ready within 300 s of the start
+            await wait_ready(session, shard.port, within=started + 300 - time.perf_counter())
             shard.ready_s = time.perf_counter() - started
         await asyncio.sleep(max(0.0, started + warmup - time.perf_counter()))
         firsts = await asyncio.gather(*(_scrape(session, s) for s in shards))
